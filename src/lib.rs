@@ -1,1 +1,2 @@
 //! crmbot
+pub mod domain;

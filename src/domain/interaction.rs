@@ -1,0 +1,83 @@
+//! One chat message in or out, with what the bot understood of it.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::customer::CustomerId;
+
+/// Where a message came from or goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Console,
+    Http,
+    Telegram,
+    Discord,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Console => "console",
+            Channel::Http => "http",
+            Channel::Telegram => "telegram",
+            Channel::Discord => "discord",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A language the bot understands and answers in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Zh => "zh",
+        }
+    }
+}
+
+/// Whether the customer wrote it or the bot (or a person through the bot) sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// One logged message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interaction {
+    /// The customer (or lead) the conversation belongs to.
+    pub customer: CustomerId,
+    pub channel: Channel,
+    /// The platform's chat id, as text.
+    pub chat: String,
+    pub direction: Direction,
+    pub at: DateTime<Utc>,
+    /// The message text; `None` after erasure or retention clean-up.
+    pub text: Option<String>,
+    /// The intent understood (inbound) or answered (outbound), by name.
+    pub intent: Option<String>,
+    /// Classifier confidence of `intent`, in [0, 1].
+    pub confidence: Option<f32>,
+    /// Sentiment of an inbound message, in [-1, 1].
+    pub sentiment: Option<f32>,
+    /// The ticket this message belongs to, if it was escalated.
+    pub ticket: Option<u64>,
+}
