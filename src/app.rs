@@ -1,0 +1,79 @@
+//! Wiring: builds the engine's dependencies from settings, a store and a clock. The binary
+//! and the tests use the same functions, so tests run what users run.
+
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::demo::{self, DemoSpec, SeedReport};
+use crate::engine::{Deps, Engine};
+use crate::nlu::{Nlu, NluError, NluSettings};
+use crate::sentiment::{SentimentAnalyzer, SentimentError};
+use crate::store::{Store, StoreError, StoreOptions};
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot load the intents from {dir}: {source}")]
+    Nlu {
+        dir: std::path::PathBuf,
+        source: NluError,
+    },
+    #[error("cannot load the sentiment model: {0}")]
+    Sentiment(#[from] SentimentError),
+}
+
+/// Opens the store named by the settings.
+pub fn open_store(settings: &Settings) -> Result<Store, StoreError> {
+    Store::open(&StoreOptions {
+        path: settings.store.path.clone(),
+        cache_capacity_mb: settings.store.cache_capacity_mb,
+        temporary: false,
+    })
+}
+
+/// Builds the engine over an open store.
+pub fn build_engine(
+    settings: Arc<Settings>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+) -> Result<Engine, AppError> {
+    let nlu_settings = NluSettings {
+        default_language: settings.engine.default_language,
+        ..NluSettings::default()
+    };
+    let nlu = Nlu::load(&settings.intents_dir, nlu_settings, &demo::product_names()).map_err(
+        |source| AppError::Nlu {
+            dir: settings.intents_dir.clone(),
+            source,
+        },
+    )?;
+    let sentiment = SentimentAnalyzer::new()?;
+    Ok(Engine::new(Deps {
+        store,
+        nlu: Arc::new(nlu),
+        sentiment: Arc::new(sentiment),
+        clock,
+        settings,
+    }))
+}
+
+/// Seeds demo customers when the store is empty; `None` when it already had customers.
+pub fn seed_if_empty(
+    store: &Store,
+    settings: &Settings,
+    clock: &dyn Clock,
+) -> Result<Option<SeedReport>, StoreError> {
+    if store.customer_count() > 0 {
+        return Ok(None);
+    }
+    let spec = DemoSpec {
+        customers: settings.demo.customers,
+        seed: settings.demo.seed,
+        as_of: demo::reference_day(clock.now()),
+    };
+    demo::seed_store(store, &spec).map(Some)
+}

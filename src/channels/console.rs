@@ -1,0 +1,173 @@
+//! The console channel: a chat on stdin/stdout for operators and developers.
+//!
+//! Works interactively (with a prompt) and piped (one reply block per input line, exit at
+//! end of input). `/as customer:ID` and `/as staff:NAME` switch who is speaking; `/quit`
+//! ends the session. Every other line goes to the engine as it is. Lines that are not
+//! valid UTF-8 reach the engine as [`Body::InvalidText`], so the engine answers them.
+
+use std::io::{BufRead, Write};
+use std::str::FromStr;
+
+use thiserror::Error;
+
+use crate::domain::{Channel, CustomerId};
+use crate::engine::{Address, Body, Engine, Inbound, Outcome, Sender};
+
+/// Who the console speaks as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleIdentity {
+    Customer(CustomerId),
+    Staff(String),
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("expected customer:ID or staff:NAME, got {0:?}")]
+pub struct IdentityParseError(String);
+
+impl FromStr for ConsoleIdentity {
+    type Err = IdentityParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || IdentityParseError(s.to_owned());
+        let (kind, value) = s.trim().split_once(':').ok_or_else(err)?;
+        match kind.trim().to_lowercase().as_str() {
+            "customer" => value
+                .trim()
+                .parse::<u64>()
+                .map(|id| ConsoleIdentity::Customer(CustomerId(id)))
+                .map_err(|_| err()),
+            "staff" if !value.trim().is_empty() => Ok(ConsoleIdentity::Staff(value.trim().to_owned())),
+            _ => Err(err()),
+        }
+    }
+}
+
+impl ConsoleIdentity {
+    fn chat(&self) -> String {
+        match self {
+            ConsoleIdentity::Customer(id) => format!("customer:{id}"),
+            ConsoleIdentity::Staff(name) => format!("staff:{}", name.to_lowercase()),
+        }
+    }
+
+    fn sender(&self) -> Sender {
+        match self {
+            ConsoleIdentity::Customer(id) => Sender::Customer(*id),
+            ConsoleIdentity::Staff(name) => Sender::Staff(name.clone()),
+        }
+    }
+}
+
+/// Console-only controls, parsed before anything reaches the engine.
+enum Control {
+    As(ConsoleIdentity),
+    BadAs(IdentityParseError),
+    Quit,
+}
+
+fn control(line: &str) -> Option<Control> {
+    let line = line.trim();
+    if line == "/quit" || line == "/exit" {
+        return Some(Control::Quit);
+    }
+    let rest = line.strip_prefix("/as")?;
+    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    Some(match rest.trim().parse() {
+        Ok(identity) => Control::As(identity),
+        Err(e) => Control::BadAs(e),
+    })
+}
+
+/// Runs the console chat until end of input or `/quit`.
+pub async fn run(
+    engine: &Engine,
+    mut identity: ConsoleIdentity,
+    input: &mut dyn BufRead,
+    output: &mut dyn Write,
+    interactive: bool,
+) -> std::io::Result<()> {
+    let clock = engine.deps().clock.clone();
+    let mut buf = Vec::new();
+    loop {
+        if interactive {
+            write!(output, "{}> ", identity.chat())?;
+            output.flush()?;
+        }
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        while matches!(buf.last(), Some(b'\n' | b'\r')) {
+            buf.pop();
+        }
+        let body = match std::str::from_utf8(&buf) {
+            Ok(text) => match control(text) {
+                Some(Control::Quit) => break,
+                Some(Control::As(next)) => {
+                    identity = next;
+                    writeln!(output, "(you are now {})", identity.chat())?;
+                    continue;
+                }
+                Some(Control::BadAs(e)) => {
+                    writeln!(output, "(/as: {e})")?;
+                    continue;
+                }
+                None => Body::Text(text.to_owned()),
+            },
+            Err(_) => Body::InvalidText,
+        };
+        let inbound = Inbound {
+            channel: Channel::Console,
+            chat: identity.chat(),
+            sender: identity.sender(),
+            body,
+            at: clock.now(),
+        };
+        let outcome = engine.handle(inbound).await;
+        print_outcome(&outcome, &identity.chat(), output)?;
+    }
+    output.flush()
+}
+
+fn print_outcome(outcome: &Outcome, chat: &str, output: &mut dyn Write) -> std::io::Result<()> {
+    let here = Address {
+        channel: Channel::Console,
+        chat: chat.to_owned(),
+    };
+    for message in &outcome.messages {
+        let prefix = if message.to == here {
+            "bot".to_owned()
+        } else {
+            format!("bot → {} {}", message.to.channel, message.to.chat)
+        };
+        for (i, line) in message.text.lines().enumerate() {
+            if i == 0 {
+                writeln!(output, "{prefix}: {line}")?;
+            } else {
+                writeln!(output, "    {line}")?;
+            }
+        }
+        for button in &message.buttons {
+            writeln!(output, "    [{}]", button.label)?;
+        }
+        if let Some(image) = &message.image {
+            writeln!(output, "    (chart: {}, {} bytes PNG)", image.caption, image.png.len())?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_parse() {
+        assert_eq!("customer:42".parse(), Ok(ConsoleIdentity::Customer(CustomerId(42))));
+        assert_eq!("staff:alice".parse(), Ok(ConsoleIdentity::Staff("alice".into())));
+        assert!("customer:x".parse::<ConsoleIdentity>().is_err());
+        assert!("boss:1".parse::<ConsoleIdentity>().is_err());
+    }
+}

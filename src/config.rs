@@ -1,0 +1,279 @@
+//! Typed settings: built-in defaults, then a TOML file, then a few environment variables.
+//!
+//! Every field has a doc comment and a default, so `config/default.toml` runs with no
+//! secrets. Unknown keys are errors (`deny_unknown_fields`) that name the file, the line and
+//! the key. Secrets (bot tokens, API tokens) are never read from files: the channel adapters
+//! take them from the environment, see [`Secrets`].
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::domain::{Language, StaffRole};
+
+/// Everything the process can be told, grouped by the part it configures.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where and how the embedded store keeps its data.
+    pub store: StoreSettings,
+    /// Demo data seeded into an empty store.
+    pub demo: DemoSettings,
+    /// Conversation behaviour.
+    pub engine: EngineSettings,
+    /// Directory of the intent definition files.
+    pub intents_dir: PathBuf,
+    /// Staff members and their roles.
+    pub staff: Vec<StaffMember>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            store: StoreSettings::default(),
+            demo: DemoSettings::default(),
+            engine: EngineSettings::default(),
+            intents_dir: PathBuf::from("intents"),
+            staff: Vec::new(),
+        }
+    }
+}
+
+/// Settings of the embedded sled store.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// Directory of the store; created when missing. `--store` and `CRMBOT_STORE` override it.
+    pub path: PathBuf,
+    /// Page cache size in MiB (sled's own default is 1 GiB, too much for a bot).
+    pub cache_capacity_mb: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            path: PathBuf::from("data/crmbot.sled"),
+            cache_capacity_mb: 64,
+        }
+    }
+}
+
+/// Demo data used when `crmbot chat` starts on an empty store.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Seed the demo customers into an empty store when the console chat starts.
+    pub seed_empty_store: bool,
+    /// How many demo customers to generate.
+    pub customers: u32,
+    /// Random seed: the same seed and reference day give the same customers.
+    pub seed: u64,
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        DemoSettings {
+            seed_empty_store: true,
+            customers: 2000,
+            seed: 42,
+        }
+    }
+}
+
+/// How conversations behave.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSettings {
+    /// Longest message accepted, in characters; longer ones are refused with a message.
+    pub max_message_chars: usize,
+    /// Language used when a message gives no clue (empty, digits only).
+    pub default_language: Language,
+    /// Misunderstood messages in a row after which the bot offers a person.
+    pub failures_before_human: u8,
+    /// Hours within which an opened ticket should be answered.
+    pub ticket_sla_hours: u32,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            max_message_chars: 4000,
+            default_language: Language::En,
+            failures_before_human: 2,
+            ticket_sla_hours: 4,
+        }
+    }
+}
+
+/// A staff member who may use staff commands.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffMember {
+    /// Name used in `/as staff:NAME`, ticket assignment and the audit log.
+    pub name: String,
+    /// What the member may do.
+    pub role: StaffRole,
+    /// Telegram numeric user id, if the member uses Telegram.
+    #[serde(default)]
+    pub telegram: Option<i64>,
+    /// Discord user id, if the member uses Discord.
+    #[serde(default)]
+    pub discord: Option<u64>,
+}
+
+/// Secrets read from the environment only, never from files.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    /// `TELOXIDE_TOKEN`: the Telegram bot token.
+    pub telegram_token: Option<String>,
+    /// `DISCORD_TOKEN`: the Discord bot token.
+    pub discord_token: Option<String>,
+}
+
+impl Secrets {
+    /// Reads the secrets from the process environment.
+    pub fn from_env() -> Self {
+        Secrets {
+            telegram_token: std::env::var("TELOXIDE_TOKEN").ok().filter(|v| !v.is_empty()),
+            discord_token: std::env::var("DISCORD_TOKEN").ok().filter(|v| !v.is_empty()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |s: &Option<String>| if s.is_some() { "<set>" } else { "<unset>" };
+        f.debug_struct("Secrets")
+            .field("telegram_token", &shown(&self.telegram_token))
+            .field("discord_token", &shown(&self.discord_token))
+            .finish()
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("environment variable {var} is invalid: {message}")]
+    Env { var: &'static str, message: String },
+}
+
+impl Settings {
+    /// Loads settings from `path` (or built-in defaults when `None`), then applies the
+    /// environment overrides (`CRMBOT_STORE`).
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut settings = match path {
+            Some(path) => Self::from_file(path)?,
+            None => Settings::default(),
+        };
+        settings.apply_env(|name| std::env::var(name).ok())?;
+        Ok(settings)
+    }
+
+    /// Parses one TOML file; errors name the file, the line and the offending key.
+    pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    /// Parses TOML text; the error is toml's message, which names the key and position.
+    pub fn from_toml(text: &str) -> Result<Settings, String> {
+        let settings: Settings = toml::from_str(text).map_err(|e| e.to_string().trim().to_owned())?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.engine.max_message_chars == 0 {
+            return Err("engine.max_message_chars must be at least 1".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        for member in &self.staff {
+            if member.name.trim().is_empty() {
+                return Err("staff: a member has an empty name".into());
+            }
+            if !names.insert(member.name.to_lowercase()) {
+                return Err(format!("staff: the name {:?} appears twice", member.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the environment overrides, reading variables through `get` (testable).
+    pub fn apply_env(
+        &mut self,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        if let Some(path) = get("CRMBOT_STORE").filter(|v| !v.is_empty()) {
+            self.store.path = PathBuf::from(path);
+        }
+        if let Some(n) = get("CRMBOT_DEMO_CUSTOMERS").filter(|v| !v.is_empty()) {
+            self.demo.customers = n.parse().map_err(|e| ConfigError::Env {
+                var: "CRMBOT_DEMO_CUSTOMERS",
+                message: format!("expected a whole number, got {n:?} ({e})"),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Finds a staff member by name, case-insensitively.
+    pub fn staff_by_name(&self, name: &str) -> Option<&StaffMember> {
+        self.staff.iter().find(|m| m.name.eq_ignore_ascii_case(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_default_file_matches_built_in_defaults() {
+        let text = include_str!("../config/default.toml");
+        assert_eq!(Settings::from_toml(text).unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn production_example_parses() {
+        let text = include_str!("../config/production.example.toml");
+        let settings = Settings::from_toml(text).unwrap();
+        assert!(!settings.staff.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Settings::from_toml("[store]\ncache_mb = 3\n").unwrap_err();
+        assert!(err.contains("cache_mb"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_key_and_expectation() {
+        let err = Settings::from_toml("[engine]\nmax_message_chars = \"many\"\n").unwrap_err();
+        assert!(err.contains("max_message_chars"), "{err}");
+        assert!(err.contains("integer"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_store_path() {
+        let mut s = Settings::default();
+        s.apply_env(|k| (k == "CRMBOT_STORE").then(|| "/tmp/x".to_string()))
+            .unwrap();
+        assert_eq!(s.store.path, PathBuf::from("/tmp/x"));
+        let err = s
+            .apply_env(|k| (k == "CRMBOT_DEMO_CUSTOMERS").then(|| "lots".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("CRMBOT_DEMO_CUSTOMERS"));
+    }
+}

@@ -1,0 +1,157 @@
+//! Slash commands, parsed once into [`Command`] at the edge of the engine.
+
+use thiserror::Error;
+
+use crate::domain::TicketId;
+
+/// A command typed in chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/start` (Telegram's first message) or `/help`.
+    Help,
+    /// `/customer ID|EMAIL|NAME`
+    Customer(String),
+    /// `/tickets`
+    Tickets,
+    /// `/atrisk [SEGMENT] [N]`
+    AtRisk {
+        segment: Option<String>,
+        top: Option<usize>,
+    },
+    /// `/segments`
+    Segments,
+    /// `/kpi [PERIOD]`
+    Kpi(Option<String>),
+    /// `/report churn`
+    ReportChurn,
+    /// `/claim ID`
+    Claim(TicketId),
+    /// `/reply ID TEXT`
+    Reply(TicketId, String),
+    /// `/resolve ID [NOTE]`
+    Resolve(TicketId, Option<String>),
+    /// `/transfer ID STAFF`
+    Transfer(TicketId, String),
+}
+
+impl Command {
+    /// Whether only staff may use the command.
+    pub fn staff_only(&self) -> bool {
+        !matches!(self, Command::Help)
+    }
+}
+
+/// Why a command could not be parsed; the text is shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CommandError {
+    #[error("Unknown command /{0}. Type /help for the list.")]
+    Unknown(String),
+    #[error("Usage: {0}")]
+    Usage(&'static str),
+}
+
+/// Parses a message starting with `/`; `None` for ordinary text.
+pub fn parse(text: &str) -> Option<Result<Command, CommandError>> {
+    let text = text.trim();
+    let rest = text.strip_prefix('/')?;
+    let (name, args) = rest
+        .split_once(char::is_whitespace)
+        .map(|(n, a)| (n, a.trim()))
+        .unwrap_or((rest, ""));
+    // Telegram appends the bot's name in groups: /help@crm_bot.
+    let name = name.split('@').next().unwrap_or(name).to_lowercase();
+    let mut words = args.split_whitespace();
+    let ticket = |w: Option<&str>, usage| {
+        w.and_then(|w| w.trim_start_matches('#').parse::<TicketId>().ok())
+            .ok_or(CommandError::Usage(usage))
+    };
+    Some(match name.as_str() {
+        "help" | "start" => Ok(Command::Help),
+        "customer" if args.is_empty() => Err(CommandError::Usage("/customer ID|EMAIL|NAME")),
+        "customer" => Ok(Command::Customer(args.to_owned())),
+        "tickets" => Ok(Command::Tickets),
+        "atrisk" => {
+            let mut segment = None;
+            let mut top = None;
+            for w in words {
+                match w.parse::<usize>() {
+                    Ok(n) if n > 0 => top = Some(n),
+                    Ok(_) => return Some(Err(CommandError::Usage("/atrisk [SEGMENT] [N]"))),
+                    Err(_) => segment = Some(w.to_owned()),
+                }
+            }
+            Ok(Command::AtRisk { segment, top })
+        }
+        "segments" => Ok(Command::Segments),
+        "kpi" => Ok(Command::Kpi(words.next().map(str::to_owned))),
+        "report" if args.eq_ignore_ascii_case("churn") => Ok(Command::ReportChurn),
+        "report" => Err(CommandError::Usage("/report churn")),
+        "claim" => ticket(words.next(), "/claim TICKET").map(Command::Claim),
+        "reply" => {
+            let id = ticket(words.next(), "/reply TICKET TEXT");
+            let body = args
+                .split_once(char::is_whitespace)
+                .map(|(_, t)| t.trim().to_owned())
+                .filter(|t| !t.is_empty());
+            match (id, body) {
+                (Ok(id), Some(body)) => Ok(Command::Reply(id, body)),
+                _ => Err(CommandError::Usage("/reply TICKET TEXT")),
+            }
+        }
+        "resolve" => {
+            let id = ticket(words.next(), "/resolve TICKET [NOTE]");
+            let note = args
+                .split_once(char::is_whitespace)
+                .map(|(_, t)| t.trim().to_owned())
+                .filter(|t| !t.is_empty());
+            id.map(|id| Command::Resolve(id, note))
+        }
+        "transfer" => {
+            let id = ticket(words.next(), "/transfer TICKET STAFF");
+            match (id, words.next()) {
+                (Ok(id), Some(to)) => Ok(Command::Transfer(id, to.to_owned())),
+                _ => Err(CommandError::Usage("/transfer TICKET STAFF")),
+            }
+        }
+        other => Err(CommandError::Unknown(other.to_owned())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_with_arguments() {
+        assert_eq!(parse("hello"), None);
+        assert_eq!(parse("/help@crm_bot"), Some(Ok(Command::Help)));
+        assert_eq!(
+            parse("/reply #3 Your parcel left today"),
+            Some(Ok(Command::Reply(3, "Your parcel left today".into())))
+        );
+        assert_eq!(
+            parse("/atrisk champions 5"),
+            Some(Ok(Command::AtRisk {
+                segment: Some("champions".into()),
+                top: Some(5)
+            }))
+        );
+        assert_eq!(parse("/resolve 4"), Some(Ok(Command::Resolve(4, None))));
+    }
+
+    #[test]
+    fn malformed_commands_say_how_to_use_them() {
+        assert_eq!(
+            parse("/claim abc"),
+            Some(Err(CommandError::Usage("/claim TICKET")))
+        );
+        assert_eq!(
+            parse("/reply 3"),
+            Some(Err(CommandError::Usage("/reply TICKET TEXT")))
+        );
+        assert_eq!(
+            parse("/frobnicate"),
+            Some(Err(CommandError::Unknown("frobnicate".into())))
+        );
+    }
+}

@@ -1,0 +1,460 @@
+//! The conversation engine: one inbound message in, replies and effects out.
+//!
+//! Architecture invariant: nothing here imports a platform crate (teloxide, serenity, axum)
+//! or sled. Adapters build an [`Inbound`], call [`Engine::handle`] and deliver the
+//! [`Outcome`]. The decision for customers is the pure [`respond::respond`]; this module is
+//! the shell around it that resolves who is speaking, loads their facts from the store,
+//! applies the decision and logs every message in and out before replying.
+
+pub mod command;
+pub mod dialogue;
+pub mod facts;
+pub mod message;
+pub mod respond;
+mod staff;
+pub mod text;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use thiserror::Error;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::{
+    Channel, Customer, CustomerId, Direction, Event, Interaction, Language, StaffRole, Ticket,
+    TicketState,
+};
+use crate::nlu::{Entity, Nlu, Parse};
+use crate::sentiment::{Sentiment, SentimentAnalyzer};
+use crate::store::{IdentityKey, Store, StoreError};
+
+use command::Command;
+use dialogue::{Conversation, DialogueState};
+use facts::{CustomerFacts, OrderLookup};
+pub use message::{Address, Body, Button, Image, Inbound, Outbound, Outcome, Sender};
+use respond::{CustomerTurn, Decision};
+pub use staff::StaffActor;
+use text::Reply;
+
+/// Failures inside the engine. Users see [`Reply::Error`]; the log sees the cause.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the engine is built from; passed in, never global.
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Store,
+    pub nlu: Arc<Nlu>,
+    pub sentiment: Arc<SentimentAnalyzer>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+}
+
+/// The conversation engine. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Engine {
+    deps: Deps,
+}
+
+/// Who is speaking, once resolved.
+enum Actor {
+    Customer(Customer),
+    Staff(StaffActor),
+}
+
+impl Engine {
+    pub fn new(deps: Deps) -> Engine {
+        Engine { deps }
+    }
+
+    pub fn deps(&self) -> &Deps {
+        &self.deps
+    }
+
+    /// Handles one message. Never fails: internal errors are logged and the sender gets an
+    /// apology.
+    pub async fn handle(&self, inbound: Inbound) -> Outcome {
+        let from = Address {
+            channel: inbound.channel,
+            chat: inbound.chat.clone(),
+        };
+        match self.try_handle(inbound).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(error = %error, channel = %from.channel, "handling a message failed");
+                Outcome {
+                    messages: vec![Outbound::text(from, Reply::Error.render(Language::En))],
+                }
+            }
+        }
+    }
+
+    async fn try_handle(&self, inbound: Inbound) -> Result<Outcome, EngineError> {
+        let from = Address {
+            channel: inbound.channel,
+            chat: inbound.chat.clone(),
+        };
+        let say = |reply: Reply, lang: Language| Outcome {
+            messages: vec![Outbound::text(from.clone(), reply.render(lang))],
+        };
+        let lang = self.deps.settings.engine.default_language;
+        let actor = match self.resolve_actor(&inbound)? {
+            Some(actor) => actor,
+            None => {
+                let id = match &inbound.sender {
+                    Sender::Customer(id) => id.to_string(),
+                    _ => "?".into(),
+                };
+                return Ok(say(Reply::UnknownCustomer { id }, lang));
+            }
+        };
+        let text = match &inbound.body {
+            Body::Text(text) => text.clone(),
+            Body::Button(data) => data.clone(),
+            Body::InvalidText => {
+                if let Actor::Customer(c) = &actor {
+                    self.log_inbound_marker(c.id, &inbound, "invalid_text").await?;
+                }
+                return Ok(say(Reply::InvalidText, lang));
+            }
+            Body::Unsupported(what) => {
+                return Ok(say(Reply::Unsupported { what: what.clone() }, lang));
+            }
+        };
+        let chars = text.chars().count();
+        let max = self.deps.settings.engine.max_message_chars;
+        if chars > max {
+            if let Actor::Customer(c) = &actor {
+                self.log_inbound_marker(c.id, &inbound, "too_long").await?;
+            }
+            return Ok(say(Reply::TooLong { chars, max }, lang));
+        }
+        if text.trim().is_empty() {
+            return Ok(say(Reply::Empty, lang));
+        }
+        let command = command::parse(&text);
+        match actor {
+            Actor::Staff(staff) => {
+                let (command, parse) = match command {
+                    Some(Ok(c)) => (Some(c), None),
+                    Some(Err(e)) => {
+                        return Ok(Outcome {
+                            messages: vec![Outbound::text(from, e.to_string())],
+                        });
+                    }
+                    None => (None, Some(self.deps.nlu.parse(&text))),
+                };
+                let messages = self
+                    .handle_staff(&staff, &from, command, parse.as_ref(), inbound.at)
+                    .await?;
+                Ok(Outcome { messages })
+            }
+            Actor::Customer(customer) => {
+                if let Some(command) = command {
+                    let reply = match command {
+                        Ok(Command::Help) => Reply::Help { staff: false },
+                        Ok(_) => {
+                            self.audit(inbound.at, &format!("customer:{}", customer.id), "access.denied", customer.id, "staff command")?;
+                            Reply::StaffOnly
+                        }
+                        Err(e) => Reply::Template(e.to_string()),
+                    };
+                    return Ok(say(reply, customer.language));
+                }
+                self.handle_customer(customer, &from, &text, inbound.at).await
+            }
+        }
+    }
+
+    fn resolve_actor(&self, inbound: &Inbound) -> Result<Option<Actor>, EngineError> {
+        let store = &self.deps.store;
+        Ok(match &inbound.sender {
+            Sender::Customer(id) => store.customer(*id)?.map(Actor::Customer),
+            Sender::Staff(name) => {
+                let role = self
+                    .deps
+                    .settings
+                    .staff_by_name(name)
+                    .map(|m| m.role)
+                    // The console is the operator's own terminal: trusted as a manager.
+                    .unwrap_or(StaffRole::Manager);
+                Some(Actor::Staff(StaffActor {
+                    name: name.clone(),
+                    role,
+                }))
+            }
+            Sender::ChatUser {
+                user_id,
+                display_name,
+            } => {
+                if let Some(member) = self.staff_member(inbound.channel, user_id) {
+                    return Ok(Some(Actor::Staff(member)));
+                }
+                let identity = IdentityKey {
+                    channel: inbound.channel,
+                    user_id: user_id.clone(),
+                };
+                let customer = match store.customer_for_identity(&identity)? {
+                    Some(id) => store.customer(id)?,
+                    None => None,
+                };
+                Some(Actor::Customer(match customer {
+                    Some(c) => c,
+                    None => store.create_lead(
+                        &identity,
+                        display_name,
+                        self.deps.settings.engine.default_language,
+                        inbound.at,
+                    )?,
+                }))
+            }
+        })
+    }
+
+    fn staff_member(&self, channel: Channel, user_id: &str) -> Option<StaffActor> {
+        self.deps
+            .settings
+            .staff
+            .iter()
+            .find(|m| match channel {
+                Channel::Telegram => m.telegram.map(|id| id.to_string()).as_deref() == Some(user_id),
+                Channel::Discord => m.discord.map(|id| id.to_string()).as_deref() == Some(user_id),
+                _ => false,
+            })
+            .map(|m| StaffActor {
+                name: m.name.clone(),
+                role: m.role,
+            })
+    }
+
+    /// Understands one customer message, decides, applies and logs.
+    async fn handle_customer(
+        &self,
+        customer: Customer,
+        from: &Address,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Outcome, EngineError> {
+        let store = &self.deps.store;
+        let parse = self.deps.nlu.parse(text);
+        let sentiment = self.deps.sentiment.score(text, parse.language);
+        let mut conversation: Conversation = store
+            .conversation(from.channel, &from.chat)?
+            .unwrap_or_default();
+        let lang = reply_language(&parse, text, &conversation);
+        conversation.language = lang;
+
+        let events = if respond::needs_history(&parse, &conversation) {
+            store.events_of(customer.id)?
+        } else {
+            Vec::new()
+        };
+        let facts = CustomerFacts::from_events(customer, &events, at);
+        let order_lookup = self.lookup_order(&parse, &facts)?;
+        let nlu = &self.deps.nlu;
+        let template = |i, l| nlu.reply(i, l).map(str::to_owned);
+        let decision = respond::respond(&CustomerTurn {
+            parse: &parse,
+            sentiment,
+            conversation: &conversation,
+            facts: &facts,
+            order_lookup,
+            settings: &self.deps.settings.engine,
+            template: &template,
+        });
+        let messages = self
+            .apply(&facts, from, &parse, sentiment, text, at, conversation, decision, lang)
+            .await?;
+        Ok(Outcome { messages })
+    }
+
+    fn lookup_order(
+        &self,
+        parse: &Parse,
+        facts: &CustomerFacts,
+    ) -> Result<Option<OrderLookup>, EngineError> {
+        let Some(order_id) = parse.entities.iter().find_map(|e| match e {
+            Entity::OrderId(id) => Some(id.trim_start_matches('#').to_owned()),
+            _ => None,
+        }) else {
+            return Ok(None);
+        };
+        if let Some(own) = facts.own_order(&order_id) {
+            return Ok(Some(OrderLookup::Mine(own.clone())));
+        }
+        // Not among the loaded orders: look it up, and only show it if it is theirs.
+        let found = self.deps.store.order(&order_id)?;
+        Ok(Some(match found {
+            Some(event) if event.customer == facts.customer.id => {
+                let events = self.deps.store.events_of(facts.customer.id)?;
+                let all = CustomerFacts::from_events(facts.customer.clone(), &events, event.at);
+                match all.own_order(&order_id) {
+                    Some(o) => OrderLookup::Mine(o.clone()),
+                    None => OrderLookup::NotFound(order_id),
+                }
+            }
+            _ => OrderLookup::NotFound(order_id),
+        }))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply(
+        &self,
+        facts: &CustomerFacts,
+        from: &Address,
+        parse: &Parse,
+        sentiment: Sentiment,
+        text: &str,
+        at: DateTime<Utc>,
+        mut conversation: Conversation,
+        decision: Decision,
+        lang: Language,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let store = &self.deps.store;
+        let customer = facts.customer.id;
+        let mut replies = decision.replies;
+        let mut state = decision.state;
+        let mut ticket_id = None;
+        if let Some(reasons) = decision.open_ticket {
+            let ticket = self.open_ticket(customer, from, reasons, at)?;
+            replies.push(Reply::TicketOpened {
+                ticket: ticket.id,
+                sla_hours: self.deps.settings.engine.ticket_sla_hours,
+            });
+            state = DialogueState::WithHuman { ticket: ticket.id };
+            ticket_id = Some(ticket.id);
+        }
+        if let DialogueState::WithHuman { ticket } = state {
+            ticket_id = Some(ticket);
+        }
+        for kind in decision.events {
+            store.append_event(&Event {
+                customer,
+                at,
+                kind,
+            })?;
+        }
+        let intent = decision.intent.map(|i| i.as_str().to_owned());
+        store.log_interaction(&Interaction {
+            customer,
+            channel: from.channel,
+            chat: from.chat.clone(),
+            direction: Direction::Inbound,
+            at,
+            text: Some(text.to_owned()),
+            intent: intent.clone().or_else(|| Some(understanding_name(parse).into())),
+            confidence: Some(parse.confidence()),
+            sentiment: Some(sentiment.score),
+            ticket: ticket_id,
+        })?;
+        let texts: Vec<String> = replies.iter().map(|r| r.render(lang)).collect();
+        for reply_text in &texts {
+            store.log_interaction(&Interaction {
+                customer,
+                channel: from.channel,
+                chat: from.chat.clone(),
+                direction: Direction::Outbound,
+                at,
+                text: Some(reply_text.clone()),
+                intent: intent.clone(),
+                confidence: None,
+                sentiment: None,
+                ticket: ticket_id,
+            })?;
+        }
+        conversation.state = state;
+        conversation.failures = decision.failures;
+        conversation.customer = Some(customer);
+        conversation.updated = Some(at);
+        store.put_conversation(from.channel, &from.chat, &conversation)?;
+        // Nothing is acknowledged before it is on disk.
+        store.durable().await?;
+        Ok(texts
+            .into_iter()
+            .map(|t| Outbound::text(from.clone(), t))
+            .collect())
+    }
+
+    fn open_ticket(
+        &self,
+        customer: CustomerId,
+        from: &Address,
+        reasons: Vec<String>,
+        at: DateTime<Utc>,
+    ) -> Result<Ticket, EngineError> {
+        let store = &self.deps.store;
+        let id = store.next_ticket_id()?;
+        let sla = Duration::hours(i64::from(self.deps.settings.engine.ticket_sla_hours));
+        let ticket = Ticket {
+            id,
+            customer,
+            reasons: reasons.clone(),
+            priority: 3,
+            state: TicketState::Open,
+            assignee: None,
+            channel: from.channel,
+            chat: from.chat.clone(),
+            opened: at,
+            sla_due: at + sla,
+            claimed_at: None,
+            resolved_at: None,
+            resolution_note: None,
+        };
+        store.put_ticket(&ticket)?;
+        store.append_event(&Event {
+            customer,
+            at,
+            kind: crate::domain::EventKind::TicketOpened {
+                ticket: id,
+                reason: reasons.join("; "),
+            },
+        })?;
+        Ok(ticket)
+    }
+
+    /// Logs an inbound message that could not be read, without its contents.
+    async fn log_inbound_marker(
+        &self,
+        customer: CustomerId,
+        inbound: &Inbound,
+        marker: &str,
+    ) -> Result<(), EngineError> {
+        self.deps.store.log_interaction(&Interaction {
+            customer,
+            channel: inbound.channel,
+            chat: inbound.chat.clone(),
+            direction: Direction::Inbound,
+            at: inbound.at,
+            text: None,
+            intent: Some(marker.to_owned()),
+            confidence: None,
+            sentiment: None,
+            ticket: None,
+        })?;
+        self.deps.store.durable().await?;
+        Ok(())
+    }
+}
+
+/// The name logged for a message that was not understood as one intent.
+fn understanding_name(parse: &Parse) -> &'static str {
+    match parse.understanding {
+        crate::nlu::Understanding::OutOfScope => "out_of_scope",
+        crate::nlu::Understanding::Ambiguous(..) => "ambiguous",
+        _ => "not_understood",
+    }
+}
+
+/// Replies follow the language of the message; text with no letters keeps the
+/// conversation's language.
+fn reply_language(parse: &Parse, text: &str, conversation: &Conversation) -> Language {
+    if text.chars().any(char::is_alphabetic) {
+        parse.language
+    } else {
+        conversation.language
+    }
+}

@@ -1,0 +1,394 @@
+//! Staff requests: customer lookups and ticket handling. Every access to a customer's data
+//! and every ticket action is audited.
+
+use chrono::{DateTime, Utc};
+
+use super::command::Command;
+use super::dialogue::{Conversation, DialogueState};
+use super::facts::CustomerFacts;
+use super::message::{Address, Outbound};
+use super::text::Reply;
+use super::{Engine, EngineError};
+use crate::domain::{
+    Customer, CustomerId, Direction, Interaction, Language, StaffRole, Ticket, TicketState,
+};
+use crate::nlu::{Entity, Intent, Parse};
+use crate::store::AuditEntry;
+
+/// A staff member talking to the bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffActor {
+    pub name: String,
+    pub role: StaffRole,
+}
+
+/// What a staff member asked for, from a command or from words.
+enum StaffRequest {
+    Command(Command),
+    NotUnderstood,
+}
+
+fn request_from_intent(parse: &Parse) -> StaffRequest {
+    let customer_ref = parse.entities.iter().find_map(|e| match e {
+        Entity::CustomerRef(r) => Some(r.clone()),
+        Entity::Email(e) => Some(e.clone()),
+        _ => None,
+    });
+    match parse.intent() {
+        Some(Intent::AtRisk) => StaffRequest::Command(Command::AtRisk {
+            segment: None,
+            top: None,
+        }),
+        Some(Intent::CustomerLookup) => match customer_ref {
+            Some(r) => StaffRequest::Command(Command::Customer(r)),
+            None => StaffRequest::NotUnderstood,
+        },
+        Some(Intent::SegmentSummary) => StaffRequest::Command(Command::Segments),
+        Some(Intent::KpiReport) => StaffRequest::Command(Command::Kpi(None)),
+        Some(Intent::OpenTickets) => StaffRequest::Command(Command::Tickets),
+        Some(Intent::ChurnReport) => StaffRequest::Command(Command::ReportChurn),
+        Some(Intent::Help) => StaffRequest::Command(Command::Help),
+        _ => StaffRequest::NotUnderstood,
+    }
+}
+
+impl Engine {
+    pub(super) async fn handle_staff(
+        &self,
+        actor: &StaffActor,
+        from: &Address,
+        command: Option<Command>,
+        parse: Option<&Parse>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let request = match (command, parse) {
+            (Some(c), _) => StaffRequest::Command(c),
+            (None, Some(p)) => request_from_intent(p),
+            (None, None) => StaffRequest::NotUnderstood,
+        };
+        let say = |text: String| vec![Outbound::text(from.clone(), text)];
+        let lang = parse.map(|p| p.language).unwrap_or_default();
+        let command = match request {
+            StaffRequest::Command(c) => c,
+            StaffRequest::NotUnderstood => {
+                return Ok(say(format!(
+                    "{} {}",
+                    Reply::NotUnderstood.render(lang),
+                    Reply::Help { staff: true }.render(Language::En)
+                )));
+            }
+        };
+        let out = match command {
+            Command::Help => say(Reply::Help { staff: true }.render(lang)),
+            Command::Customer(query) => match self.find_customer(&query)? {
+                Some(customer) => {
+                    self.audit(at, &actor.name, "customer.view", customer.id, "")?;
+                    say(self.customer_card(customer, at)?)
+                }
+                None => say(Reply::UnknownCustomer { id: query }.render(lang)),
+            },
+            Command::Tickets => say(self.ticket_list()?),
+            Command::AtRisk { .. } | Command::Segments | Command::Kpi(_) | Command::ReportChurn => {
+                say(Reply::ModelsNotReady.render(lang))
+            }
+            Command::Claim(id) => self.claim(actor, id, at, from)?,
+            Command::Reply(id, text) => self.relay(actor, id, text, at, from).await?,
+            Command::Resolve(id, note) => self.resolve(actor, id, note, at, from)?,
+            Command::Transfer(id, to) => self.transfer(actor, id, &to, at, from)?,
+        };
+        Ok(out)
+    }
+
+    /// Finds a customer by id, email or (part of) name.
+    pub fn find_customer(&self, query: &str) -> Result<Option<Customer>, EngineError> {
+        let query = query.trim().trim_start_matches('#');
+        if let Ok(id) = query.parse::<u64>() {
+            return Ok(self.deps.store.customer(CustomerId(id))?);
+        }
+        if query.contains('@') {
+            return Ok(self.deps.store.customer_by_email(query)?);
+        }
+        Ok(self
+            .deps
+            .store
+            .customers_by_name(query, 1)?
+            .into_iter()
+            .next())
+    }
+
+    fn customer_card(&self, customer: Customer, now: DateTime<Utc>) -> Result<String, EngineError> {
+        let store = &self.deps.store;
+        let id = customer.id;
+        let events = store.events_of(id)?;
+        let interactions = store.recent_interactions_of(id, 5)?;
+        let tickets: Vec<Ticket> = store
+            .tickets(None)?
+            .into_iter()
+            .filter(|t| t.customer == id && t.state != TicketState::Resolved)
+            .collect();
+        let facts = CustomerFacts::from_events(customer, &events, now);
+        let c = &facts.customer;
+        let mut card = format!(
+            "Customer {} — {}{}\nEmail: {} · Plan: {} · Since {}\n",
+            c.id,
+            if c.name.is_empty() { "(no name)" } else { &c.name },
+            if c.is_lead { " (lead)" } else { "" },
+            c.email.as_deref().unwrap_or("-"),
+            c.plan.as_str(),
+            c.created.format("%Y-%m-%d"),
+        );
+        if let Some(s) = &facts.subscription {
+            card.push_str(&format!(
+                "Subscription: {} ({})\n",
+                s.plan.as_str(),
+                if s.active { "active" } else { "cancelled" }
+            ));
+        }
+        let total: f64 = facts.orders.iter().map(|o| o.amount).sum();
+        card.push_str(&format!(
+            "Orders: {} (total ${total:.2})\n",
+            facts.orders.len()
+        ));
+        for o in facts.orders.iter().take(3) {
+            card.push_str(&format!(
+                "  {} {} ${:.2} {}\n",
+                o.order_id,
+                o.placed.format("%Y-%m-%d"),
+                o.amount,
+                o.status.as_str()
+            ));
+        }
+        card.push_str(&format!("Open tickets: {}\n", tickets.len()));
+        for t in &tickets {
+            card.push_str(&format!(
+                "  #{} {} P{} {}\n",
+                t.id,
+                t.state.as_str(),
+                t.priority,
+                t.reasons.join("; ")
+            ));
+        }
+        card.push_str("Recent messages:\n");
+        for i in &interactions {
+            card.push_str(&format!(
+                "  {} {} {}{}\n",
+                i.at.format("%Y-%m-%d %H:%M"),
+                if i.direction == Direction::Inbound { "<" } else { ">" },
+                i.text.as_deref().unwrap_or("(removed)"),
+                i.sentiment
+                    .map(|s| format!("  [sentiment {s:+.2}]"))
+                    .unwrap_or_default()
+            ));
+        }
+        Ok(card.trim_end().to_owned())
+    }
+
+    fn ticket_list(&self) -> Result<String, EngineError> {
+        let open: Vec<Ticket> = self
+            .deps
+            .store
+            .tickets(None)?
+            .into_iter()
+            .filter(|t| t.state != TicketState::Resolved)
+            .collect();
+        if open.is_empty() {
+            return Ok("No open tickets.".into());
+        }
+        let mut text = format!("Open tickets ({}):\n", open.len());
+        for t in open {
+            text.push_str(&format!(
+                "#{} P{} {} customer {} via {} — {} — due {}{}\n",
+                t.id,
+                t.priority,
+                t.state.as_str(),
+                t.customer,
+                t.channel,
+                t.reasons.join("; "),
+                t.sla_due.format("%Y-%m-%d %H:%M UTC"),
+                t.assignee
+                    .as_deref()
+                    .map(|a| format!(" — {a}"))
+                    .unwrap_or_default()
+            ));
+        }
+        Ok(text.trim_end().to_owned())
+    }
+
+    fn ticket_for_action(
+        &self,
+        id: u64,
+        from: &Address,
+    ) -> Result<Result<Ticket, Vec<Outbound>>, EngineError> {
+        Ok(match self.deps.store.ticket(id)? {
+            Some(t) if t.state != TicketState::Resolved => Ok(t),
+            Some(_) => Err(vec![Outbound::text(
+                from.clone(),
+                format!("Ticket #{id} is already resolved."),
+            )]),
+            None => Err(vec![Outbound::text(
+                from.clone(),
+                format!("There is no ticket #{id}."),
+            )]),
+        })
+    }
+
+    fn claim(
+        &self,
+        actor: &StaffActor,
+        id: u64,
+        at: DateTime<Utc>,
+        from: &Address,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let mut ticket = match self.ticket_for_action(id, from)? {
+            Ok(t) => t,
+            Err(out) => return Ok(out),
+        };
+        ticket.state = TicketState::Claimed;
+        ticket.assignee = Some(actor.name.clone());
+        ticket.claimed_at = Some(at);
+        self.deps.store.put_ticket(&ticket)?;
+        self.audit(at, &actor.name, "ticket.claim", ticket.customer, &format!("ticket:{id}"))?;
+        Ok(vec![Outbound::text(
+            from.clone(),
+            format!("You hold ticket #{id} now. Answer with /reply {id} TEXT."),
+        )])
+    }
+
+    async fn relay(
+        &self,
+        actor: &StaffActor,
+        id: u64,
+        text: String,
+        at: DateTime<Utc>,
+        from: &Address,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let mut ticket = match self.ticket_for_action(id, from)? {
+            Ok(t) => t,
+            Err(out) => return Ok(out),
+        };
+        if ticket.assignee.is_none() {
+            ticket.state = TicketState::Claimed;
+            ticket.assignee = Some(actor.name.clone());
+            ticket.claimed_at = Some(at);
+            self.deps.store.put_ticket(&ticket)?;
+        }
+        self.deps.store.log_interaction(&Interaction {
+            customer: ticket.customer,
+            channel: ticket.channel,
+            chat: ticket.chat.clone(),
+            direction: Direction::Outbound,
+            at,
+            text: Some(text.clone()),
+            intent: Some("staff_reply".into()),
+            confidence: None,
+            sentiment: None,
+            ticket: Some(id),
+        })?;
+        self.audit(at, &actor.name, "ticket.reply", ticket.customer, &format!("ticket:{id}"))?;
+        self.deps.store.durable().await?;
+        let to_customer = Address {
+            channel: ticket.channel,
+            chat: ticket.chat.clone(),
+        };
+        Ok(vec![
+            Outbound::text(to_customer, format!("{}: {text}", actor.name)),
+            Outbound::text(from.clone(), format!("Sent to the customer of ticket #{id}.")),
+        ])
+    }
+
+    fn resolve(
+        &self,
+        actor: &StaffActor,
+        id: u64,
+        note: Option<String>,
+        at: DateTime<Utc>,
+        from: &Address,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let mut ticket = match self.ticket_for_action(id, from)? {
+            Ok(t) => t,
+            Err(out) => return Ok(out),
+        };
+        ticket.state = TicketState::Resolved;
+        ticket.resolved_at = Some(at);
+        ticket.resolution_note = note;
+        if ticket.assignee.is_none() {
+            ticket.assignee = Some(actor.name.clone());
+        }
+        self.deps.store.put_ticket(&ticket)?;
+        self.deps.store.append_event(&crate::domain::Event {
+            customer: ticket.customer,
+            at,
+            kind: crate::domain::EventKind::TicketClosed { ticket: id },
+        })?;
+        // The bot takes the conversation back.
+        let mut conversation: Conversation = self
+            .deps
+            .store
+            .conversation(ticket.channel, &ticket.chat)?
+            .unwrap_or_default();
+        if conversation.state == (DialogueState::WithHuman { ticket: id }) {
+            conversation.state = DialogueState::Idle;
+            self.deps
+                .store
+                .put_conversation(ticket.channel, &ticket.chat, &conversation)?;
+        }
+        self.audit(at, &actor.name, "ticket.resolve", ticket.customer, &format!("ticket:{id}"))?;
+        Ok(vec![Outbound::text(
+            from.clone(),
+            format!("Ticket #{id} is resolved."),
+        )])
+    }
+
+    fn transfer(
+        &self,
+        actor: &StaffActor,
+        id: u64,
+        to: &str,
+        at: DateTime<Utc>,
+        from: &Address,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let mut ticket = match self.ticket_for_action(id, from)? {
+            Ok(t) => t,
+            Err(out) => return Ok(out),
+        };
+        let Some(member) = self.deps.settings.staff_by_name(to) else {
+            return Ok(vec![Outbound::text(
+                from.clone(),
+                format!("There is no staff member called {to}."),
+            )]);
+        };
+        ticket.assignee = Some(member.name.clone());
+        ticket.state = TicketState::Claimed;
+        ticket.claimed_at.get_or_insert(at);
+        self.deps.store.put_ticket(&ticket)?;
+        self.audit(
+            at,
+            &actor.name,
+            "ticket.transfer",
+            ticket.customer,
+            &format!("ticket:{id} to {}", member.name),
+        )?;
+        Ok(vec![Outbound::text(
+            from.clone(),
+            format!("Ticket #{id} is now with {}.", member.name),
+        )])
+    }
+
+    pub(super) fn audit(
+        &self,
+        at: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+        customer: CustomerId,
+        detail: &str,
+    ) -> Result<(), EngineError> {
+        self.deps.store.audit(&AuditEntry {
+            at,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            subject: format!("customer:{customer}"),
+            detail: detail.to_owned(),
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,287 @@
+//! Every text the engine says, in one place, per language. Tests render the same
+//! [`Reply`] values instead of copying literals.
+
+use chrono::{DateTime, Utc};
+
+use super::facts::{OrderView, SubscriptionView};
+use crate::domain::{Customer, Language, TicketId};
+use crate::nlu::Intent;
+
+/// A reply, before it is put into words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Greeting { name: String },
+    Goodbye,
+    Thanks,
+    Help { staff: bool },
+    LatestOrder(OrderView),
+    OrderStatus(OrderView),
+    NoOrders,
+    OrderNotFound { order_id: String },
+    Billing(Option<SubscriptionView>),
+    Profile(Customer),
+    AskCancelConfirm,
+    Cancelled,
+    NothingToCancel,
+    KeepsSubscription,
+    Sorry,
+    OfferHuman,
+    HumanDeclined,
+    TicketOpened { ticket: TicketId, sla_hours: u32 },
+    WithHuman { ticket: TicketId },
+    Clarify { first: Intent, second: Intent },
+    NotUnderstood,
+    OutOfScope,
+    /// A fixed reply template of an intent from the intents files.
+    Template(String),
+    NotYours,
+    LeadNoAccount,
+    TooLong { chars: usize, max: usize },
+    Empty,
+    InvalidText,
+    Unsupported { what: String },
+    StaffOnly,
+    UnknownCustomer { id: String },
+    ModelsNotReady,
+    Error,
+}
+
+fn date(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+fn money(amount: f64) -> String {
+    format!("${amount:.2}")
+}
+
+fn intent_words(intent: Intent, lang: Language) -> &'static str {
+    match (lang, intent) {
+        (Language::Zh, Intent::OrderStatus) => "查询订单",
+        (Language::Zh, Intent::DeliveryProblem) => "配送问题",
+        (Language::Zh, Intent::RefundRequest) => "退款",
+        (Language::Zh, Intent::ReturnItem) => "退货",
+        (Language::Zh, Intent::CancelSubscription) => "取消订阅",
+        (Language::Zh, Intent::BillingQuestion) => "账单问题",
+        (Language::Zh, _) => "其他问题",
+        (_, Intent::OrderStatus) => "the status of an order",
+        (_, Intent::DeliveryProblem) => "a delivery problem",
+        (_, Intent::ReturnItem) => "returning an item",
+        (_, Intent::RefundRequest) => "a refund",
+        (_, Intent::CancelSubscription) => "cancelling your subscription",
+        (_, Intent::BillingQuestion) => "billing",
+        (_, Intent::PaymentFailed) => "a failed payment",
+        (_, Intent::ChangePlan) => "changing your plan",
+        (_, Intent::Pricing) => "prices",
+        (_, Intent::AccountAccess) => "getting into your account",
+        (_, Intent::UpdateDetails) => "updating your details",
+        (_, Intent::Complaint) => "a complaint",
+        (_, Intent::ProductQuestion) => "a product",
+        (_, Intent::HumanAgent) => "talking to a person",
+        (_, Intent::DeleteMyData) => "deleting your data",
+        (_, other) => other.as_str(),
+    }
+}
+
+impl Reply {
+    /// The reply in words.
+    pub fn render(&self, lang: Language) -> String {
+        match lang {
+            Language::Zh => self.render_zh(),
+            Language::En => self.render_en(),
+        }
+    }
+
+    fn render_en(&self) -> String {
+        match self {
+            Reply::Greeting { name } if name.is_empty() => {
+                "Hello! How can I help you today?".into()
+            }
+            Reply::Greeting { name } => format!("Hello {name}! How can I help you today?"),
+            Reply::Goodbye => "Goodbye, and thank you for talking to us!".into(),
+            Reply::Thanks => "You're welcome! Anything else I can do for you?".into(),
+            Reply::Help { staff: false } => "I can tell you where your order is, explain your plan and billing, help with returns and refunds, cancel a subscription, or bring in a person. Just ask in your own words.".into(),
+            Reply::Help { staff: true } => "Staff commands: /customer ID|EMAIL|NAME (customer card), /tickets (open escalations), /atrisk (customers at risk), /help. You can also ask in words, e.g. \"show customer 42\".".into(),
+            Reply::LatestOrder(o) => format!(
+                "Your latest order {} from {} ({}, {}) is {} since {}.",
+                o.order_id,
+                date(o.placed),
+                o.items.join(", "),
+                money(o.amount),
+                o.status.as_str(),
+                date(o.status_since)
+            ),
+            Reply::OrderStatus(o) => format!(
+                "Order {} from {} ({}) is {} since {}.",
+                o.order_id,
+                date(o.placed),
+                money(o.amount),
+                o.status.as_str(),
+                date(o.status_since)
+            ),
+            Reply::NoOrders => "I can't find any orders on your account yet.".into(),
+            Reply::OrderNotFound { order_id } => format!(
+                "I can't find an order {order_id} on your account. Please check the number; your own orders are the ones I can show."
+            ),
+            Reply::Billing(None) => "You have no subscription with us, so there is nothing to bill.".into(),
+            Reply::Billing(Some(s)) if !s.active => format!(
+                "Your {} subscription is cancelled; nothing more will be charged.",
+                s.plan.as_str()
+            ),
+            Reply::Billing(Some(s)) => {
+                let mut text = format!(
+                    "You are on the {} plan ({} a month) since {}.",
+                    s.plan.as_str(),
+                    money(s.plan.monthly_price()),
+                    date(s.since)
+                );
+                if let Some((at, amount)) = s.last_payment {
+                    text.push_str(&format!(" Last payment: {} on {}.", money(amount), date(at)));
+                }
+                if let Some(next) = s.next_renewal {
+                    text.push_str(&format!(" Next renewal: {}.", date(next)));
+                }
+                if s.failed_payments_30d > 0 {
+                    text.push_str(&format!(
+                        " {} payment(s) failed in the last 30 days: please check your card.",
+                        s.failed_payments_30d
+                    ));
+                }
+                text
+            }
+            Reply::Profile(c) => format!(
+                "Your account: {}, {}, plan {}, customer since {}.",
+                c.name,
+                c.email.as_deref().unwrap_or("no email on file"),
+                c.plan.as_str(),
+                date(c.created)
+            ),
+            Reply::AskCancelConfirm => "Do you really want to cancel your subscription? Answer yes or no.".into(),
+            Reply::Cancelled => "Your subscription is cancelled. You keep access until the end of the paid period. We're sorry to see you go.".into(),
+            Reply::NothingToCancel => "You have no active subscription to cancel.".into(),
+            Reply::KeepsSubscription => "Good, your subscription stays as it is.".into(),
+            Reply::Sorry => "I'm sorry this is causing you trouble.".into(),
+            Reply::OfferHuman => "Would you like me to bring in a person from our team? Answer yes or no.".into(),
+            Reply::HumanDeclined => "All right. Tell me what you need and I'll do my best.".into(),
+            Reply::TicketOpened { ticket, sla_hours } => format!(
+                "I've passed your conversation to our team (ticket #{ticket}). A person will answer you here, usually within {sla_hours} hours."
+            ),
+            Reply::WithHuman { ticket } => format!(
+                "Thanks, I've added this to ticket #{ticket}. A person from our team will answer you here."
+            ),
+            Reply::Clarify { first, second } => format!(
+                "Do you mean {} or {}?",
+                intent_words(*first, Language::En),
+                intent_words(*second, Language::En)
+            ),
+            Reply::NotUnderstood => "Sorry, I didn't understand that. Could you say it another way?".into(),
+            Reply::OutOfScope => "I'm afraid that's not something I can help with: I can answer questions about your orders, account, billing and subscription.".into(),
+            Reply::Template(t) => t.clone(),
+            Reply::NotYours => "I can only show information about your own account.".into(),
+            Reply::LeadNoAccount => "I don't know your customer account yet, so I can't look that up.".into(),
+            Reply::TooLong { chars, max } => format!(
+                "Your message is too long ({chars} characters; the limit is {max}). Please send a shorter one."
+            ),
+            Reply::Empty => "Please type a message.".into(),
+            Reply::InvalidText => "I couldn't read that message: it was not valid text. Please type it again.".into(),
+            Reply::Unsupported { what } => format!(
+                "I can only read text messages, not a {what}. Please type your question."
+            ),
+            Reply::StaffOnly => "Sorry, that is only available to staff.".into(),
+            Reply::UnknownCustomer { id } => format!("There is no customer {id}."),
+            Reply::ModelsNotReady => "Risk scores are not available yet: the customer models have not been trained (crmbot train).".into(),
+            Reply::Error => "Something went wrong on our side; a person has been told. Please try again in a moment.".into(),
+        }
+    }
+
+    fn render_zh(&self) -> String {
+        match self {
+            Reply::Greeting { name } if name.is_empty() => "您好！有什么可以帮您？".into(),
+            Reply::Greeting { name } => format!("{name}，您好！有什么可以帮您？"),
+            Reply::Goodbye => "再见，感谢您的咨询！".into(),
+            Reply::Thanks => "不客气！还有什么可以帮您？".into(),
+            Reply::Help { .. } => "我可以帮您查询订单、解释套餐和账单、处理退货退款、取消订阅，或为您转接人工客服。".into(),
+            Reply::LatestOrder(o) => format!(
+                "您最近的订单 {}（{}，{}）当前状态：{}（自 {} 起）。",
+                o.order_id,
+                date(o.placed),
+                money(o.amount),
+                status_zh(o.status),
+                date(o.status_since)
+            ),
+            Reply::OrderStatus(o) => format!(
+                "订单 {}（{}，{}）当前状态：{}（自 {} 起）。",
+                o.order_id,
+                date(o.placed),
+                money(o.amount),
+                status_zh(o.status),
+                date(o.status_since)
+            ),
+            Reply::NoOrders => "您的账户下暂时没有订单。".into(),
+            Reply::OrderNotFound { order_id } => {
+                format!("您的账户下没有找到订单 {order_id}，请核对订单号。")
+            }
+            Reply::Billing(None) => "您目前没有订阅，因此没有账单。".into(),
+            Reply::Billing(Some(s)) if !s.active => "您的订阅已取消，之后不会再扣费。".into(),
+            Reply::Billing(Some(s)) => format!(
+                "您当前的套餐是 {}（每月 {}），自 {} 起。{}",
+                s.plan.as_str(),
+                money(s.plan.monthly_price()),
+                date(s.since),
+                s.next_renewal
+                    .map(|n| format!("下次续费日期：{}。", date(n)))
+                    .unwrap_or_default()
+            ),
+            Reply::Profile(c) => format!(
+                "您的账户：{}，{}，套餐 {}，注册于 {}。",
+                c.name,
+                c.email.as_deref().unwrap_or("未登记邮箱"),
+                c.plan.as_str(),
+                date(c.created)
+            ),
+            Reply::AskCancelConfirm => "您确定要取消订阅吗？请回答“是”或“否”。".into(),
+            Reply::Cancelled => "您的订阅已取消，已付费期间内仍可使用。很遗憾看到您离开。".into(),
+            Reply::NothingToCancel => "您目前没有可以取消的订阅。".into(),
+            Reply::KeepsSubscription => "好的，您的订阅保持不变。".into(),
+            Reply::Sorry => "很抱歉给您带来了麻烦。".into(),
+            Reply::OfferHuman => "需要为您转接人工客服吗？请回答“是”或“否”。".into(),
+            Reply::HumanDeclined => "好的，请告诉我您需要什么，我会尽力帮您。".into(),
+            Reply::TicketOpened { ticket, sla_hours } => format!(
+                "已将您的对话转交给我们的团队（工单 #{ticket}），工作人员通常会在 {sla_hours} 小时内在这里回复您。"
+            ),
+            Reply::WithHuman { ticket } => {
+                format!("收到，已补充到工单 #{ticket}，工作人员会在这里回复您。")
+            }
+            Reply::Clarify { first, second } => format!(
+                "请问您是想咨询{}还是{}？",
+                intent_words(*first, Language::Zh),
+                intent_words(*second, Language::Zh)
+            ),
+            Reply::NotUnderstood => "抱歉，我没有理解您的意思，能换个说法吗？".into(),
+            Reply::OutOfScope => "抱歉，这个问题我帮不上忙：我可以回答订单、账户、账单和订阅相关的问题。".into(),
+            Reply::Template(t) => t.clone(),
+            Reply::NotYours => "我只能提供您本人账户的信息。".into(),
+            Reply::LeadNoAccount => "我还不知道您的客户账户，所以无法查询。".into(),
+            Reply::TooLong { chars, max } => {
+                format!("您的消息太长了（{chars} 个字符，上限为 {max}），请发送简短一些的消息。")
+            }
+            Reply::Empty => "请输入消息。".into(),
+            Reply::InvalidText => "无法读取该消息（不是有效的文本），请重新输入。".into(),
+            Reply::Unsupported { .. } => "我只能读取文字消息，请输入您的问题。".into(),
+            Reply::StaffOnly => "抱歉，该功能仅限工作人员使用。".into(),
+            Reply::UnknownCustomer { id } => format!("没有编号为 {id} 的客户。"),
+            Reply::ModelsNotReady => "风险评分暂不可用：客户模型尚未训练（crmbot train）。".into(),
+            Reply::Error => "系统出了点问题，已通知工作人员，请稍后再试。".into(),
+        }
+    }
+}
+
+fn status_zh(status: crate::domain::OrderStatus) -> &'static str {
+    use crate::domain::OrderStatus::*;
+    match status {
+        Placed => "已下单",
+        Shipped => "已发货",
+        Delivered => "已送达",
+        Returned => "已退货",
+        Cancelled => "已取消",
+    }
+}
