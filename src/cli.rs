@@ -99,7 +99,11 @@ fn load_settings(cli: &Cli) -> Result<Settings> {
     Ok(settings)
 }
 
-fn chat(settings: Settings, clock: Arc<dyn Clock>, identity: Option<ConsoleIdentity>) -> Result<()> {
+fn chat(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    identity: Option<ConsoleIdentity>,
+) -> Result<()> {
     let store = app::open_store(&settings)?;
     if settings.demo.seed_empty_store
         && let Some(report) = app::seed_if_empty(&store, &settings, clock.as_ref())?
@@ -112,7 +116,9 @@ fn chat(settings: Settings, clock: Arc<dyn Clock>, identity: Option<ConsoleIdent
     let identity = match identity {
         Some(identity) => identity,
         None => {
-            let first = store.customer(CustomerId(42))?.or(store.customers().next().transpose()?);
+            let first = store
+                .customer(CustomerId(42))?
+                .or(store.customers().next().transpose()?);
             match first {
                 Some(c) => ConsoleIdentity::Customer(c.id),
                 None => bail!("the store has no customers; import some or run `crmbot demo`"),
@@ -183,7 +189,10 @@ struct CustomerReport {
 fn customer_cmd(settings: Settings, id: u64, json: bool, recent: usize) -> Result<()> {
     let store = app::open_store(&settings)?;
     let Some(customer) = store.customer(CustomerId(id))? else {
-        bail!("there is no customer {id} in {}", settings.store.path.display());
+        bail!(
+            "there is no customer {id} in {}",
+            settings.store.path.display()
+        );
     };
     let mut recent_events = store.recent_events_of(customer.id, recent)?;
     recent_events.reverse();
@@ -198,7 +207,12 @@ fn customer_cmd(settings: Settings, id: u64, json: bool, recent: usize) -> Resul
         return Ok(());
     }
     let c = &report.customer;
-    println!("Customer {} — {}{}", c.id, c.name, if c.is_lead { " (lead)" } else { "" });
+    println!(
+        "Customer {} — {}{}",
+        c.id,
+        c.name,
+        if c.is_lead { " (lead)" } else { "" }
+    );
     println!(
         "email {} · plan {} · language {} · since {}",
         c.email.as_deref().unwrap_or("-"),

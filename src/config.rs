@@ -135,8 +135,12 @@ impl Secrets {
     /// Reads the secrets from the process environment.
     pub fn from_env() -> Self {
         Secrets {
-            telegram_token: std::env::var("TELOXIDE_TOKEN").ok().filter(|v| !v.is_empty()),
-            discord_token: std::env::var("DISCORD_TOKEN").ok().filter(|v| !v.is_empty()),
+            telegram_token: std::env::var("TELOXIDE_TOKEN")
+                .ok()
+                .filter(|v| !v.is_empty()),
+            discord_token: std::env::var("DISCORD_TOKEN")
+                .ok()
+                .filter(|v| !v.is_empty()),
         }
     }
 }
@@ -190,7 +194,7 @@ impl Settings {
 
     /// Parses TOML text; the error is toml's message, which names the key and position.
     pub fn from_toml(text: &str) -> Result<Settings, String> {
-        let settings: Settings = toml::from_str(text).map_err(|e| e.to_string().trim().to_owned())?;
+        let settings: Settings = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -212,10 +216,7 @@ impl Settings {
     }
 
     /// Applies the environment overrides, reading variables through `get` (testable).
-    pub fn apply_env(
-        &mut self,
-        get: impl Fn(&str) -> Option<String>,
-    ) -> Result<(), ConfigError> {
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(path) = get("CRMBOT_STORE").filter(|v| !v.is_empty()) {
             self.store.path = PathBuf::from(path);
         }
@@ -230,7 +231,24 @@ impl Settings {
 
     /// Finds a staff member by name, case-insensitively.
     pub fn staff_by_name(&self, name: &str) -> Option<&StaffMember> {
-        self.staff.iter().find(|m| m.name.eq_ignore_ascii_case(name))
+        self.staff
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// One line: where, what, and the offending line of the file.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim();
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            let source = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line}, column {column}: {message} (at `{source}`)")
+        }
+        None => message.to_owned(),
     }
 }
 
@@ -262,7 +280,8 @@ mod tests {
     fn wrong_type_names_key_and_expectation() {
         let err = Settings::from_toml("[engine]\nmax_message_chars = \"many\"\n").unwrap_err();
         assert!(err.contains("max_message_chars"), "{err}");
-        assert!(err.contains("integer"), "{err}");
+        assert!(err.contains("expected usize"), "{err}");
+        assert!(!err.contains('\n'), "one line: {err}");
     }
 
     #[test]

@@ -88,7 +88,9 @@ pub struct DemoCustomer {
 
 /// Generates customer `index` (1-based); independent of the other customers.
 pub fn generate_customer(spec: &DemoSpec, index: u32) -> DemoCustomer {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(spec.seed ^ u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+        spec.seed ^ u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
     let as_of = spec.as_of;
     let history_days = 730;
     let is_lead = index > spec.customers - spec.customers / 30;
@@ -143,7 +145,13 @@ pub fn generate_customer(spec: &DemoSpec, index: u32) -> DemoCustomer {
     }];
     let mut interactions = Vec::new();
     if is_lead {
-        push_chat(&mut interactions, id, created + Duration::minutes(5), "hello, what do you sell?", 0.0);
+        push_chat(
+            &mut interactions,
+            id,
+            created + Duration::minutes(5),
+            "hello, what do you sell?",
+            0.0,
+        );
         return DemoCustomer {
             customer,
             events,
@@ -176,7 +184,15 @@ pub fn generate_customer(spec: &DemoSpec, index: u32) -> DemoCustomer {
     let mut cancelled_at: Option<DateTime<Utc>> = None;
     let mut reactivated = false;
     // A first order at signup, so every customer has something to ask about.
-    add_order(&mut rng, &mut events, id, index, &mut order_no, created + Duration::hours(1), as_of);
+    add_order(
+        &mut rng,
+        &mut events,
+        id,
+        index,
+        &mut order_no,
+        created + Duration::hours(1),
+        as_of,
+    );
 
     let mut day = created + Duration::days(1);
     let mut next_payment = created + Duration::days(30);
@@ -257,7 +273,13 @@ pub fn generate_customer(spec: &DemoSpec, index: u32) -> DemoCustomer {
                 } else {
                     rng.gen_range(0.0..0.6)
                 };
-                push_chat(&mut interactions, id, at - Duration::minutes(3), text, score);
+                push_chat(
+                    &mut interactions,
+                    id,
+                    at - Duration::minutes(3),
+                    text,
+                    score,
+                );
                 let resolved = !declining || rng.gen_bool(0.4);
                 let closed = at + Duration::hours(rng.gen_range(4..72));
                 if resolved && closed < as_of {
@@ -317,7 +339,14 @@ pub fn generate_customer(spec: &DemoSpec, index: u32) -> DemoCustomer {
                     customer: id,
                     at,
                     kind: EventKind::SubscriptionCancel {
-                        reason: Some(if rng.gen_bool(0.5) { "too expensive" } else { "not using it" }.into()),
+                        reason: Some(
+                            if rng.gen_bool(0.5) {
+                                "too expensive"
+                            } else {
+                                "not using it"
+                            }
+                            .into(),
+                        ),
                     },
                 });
             }
@@ -398,7 +427,13 @@ fn add_order(
     }
 }
 
-fn push_chat(out: &mut Vec<Interaction>, customer: CustomerId, at: DateTime<Utc>, text: &str, sentiment: f64) {
+fn push_chat(
+    out: &mut Vec<Interaction>,
+    customer: CustomerId,
+    at: DateTime<Utc>,
+    text: &str,
+    sentiment: f64,
+) {
     out.push(Interaction {
         customer,
         channel: Channel::Console,
@@ -429,7 +464,11 @@ fn poisson(rng: &mut Xoshiro256PlusPlus, lambda: f64) -> u32 {
 
 /// Midnight UTC of the day of `at`: the default reference day of demo data.
 pub fn reference_day(at: DateTime<Utc>) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&at.date_naive().and_hms_opt(0, 0, 0).expect("midnight exists"))
+    Utc.from_utc_datetime(
+        &at.date_naive()
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists"),
+    )
 }
 
 /// Counts of what was written.
@@ -486,7 +525,11 @@ mod tests {
         for index in 1..=270 {
             let c = generate_customer(&spec, index);
             assert!(c.events.iter().all(|e| e.at <= spec.as_of));
-            assert!(c.events.iter().any(|e| matches!(e.kind, EventKind::Purchase { .. })));
+            assert!(
+                c.events
+                    .iter()
+                    .any(|e| matches!(e.kind, EventKind::Purchase { .. }))
+            );
         }
         // The last thirtieth are leads without orders.
         let lead = generate_customer(&spec, 300);
@@ -503,9 +546,17 @@ mod tests {
             let bad = c
                 .events
                 .iter()
-                .filter(|e| matches!(e.kind, EventKind::PaymentFailed { .. } | EventKind::TicketOpened { .. }))
+                .filter(|e| {
+                    matches!(
+                        e.kind,
+                        EventKind::PaymentFailed { .. } | EventKind::TicketOpened { .. }
+                    )
+                })
                 .count();
-            let cancelled = c.events.iter().any(|e| matches!(e.kind, EventKind::SubscriptionCancel { .. }));
+            let cancelled = c
+                .events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::SubscriptionCancel { .. }));
             let slot = if cancelled { &mut churned } else { &mut kept };
             slot.0 += 1;
             slot.1 += bad;

@@ -1,11 +1,11 @@
 //! crmbot
-pub mod domain;
+pub mod app;
+pub mod channels;
 pub mod clock;
 pub mod config;
-pub mod store;
+pub mod demo;
+pub mod domain;
 pub mod engine;
 pub mod nlu;
 pub mod sentiment;
-pub mod demo;
-pub mod channels;
-pub mod app;
+pub mod store;

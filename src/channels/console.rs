@@ -36,7 +36,9 @@ impl FromStr for ConsoleIdentity {
                 .parse::<u64>()
                 .map(|id| ConsoleIdentity::Customer(CustomerId(id)))
                 .map_err(|_| err()),
-            "staff" if !value.trim().is_empty() => Ok(ConsoleIdentity::Staff(value.trim().to_owned())),
+            "staff" if !value.trim().is_empty() => {
+                Ok(ConsoleIdentity::Staff(value.trim().to_owned()))
+            }
             _ => Err(err()),
         }
     }
@@ -153,7 +155,12 @@ fn print_outcome(outcome: &Outcome, chat: &str, output: &mut dyn Write) -> std::
             writeln!(output, "    [{}]", button.label)?;
         }
         if let Some(image) = &message.image {
-            writeln!(output, "    (chart: {}, {} bytes PNG)", image.caption, image.png.len())?;
+            writeln!(
+                output,
+                "    (chart: {}, {} bytes PNG)",
+                image.caption,
+                image.png.len()
+            )?;
         }
     }
     Ok(())
@@ -165,8 +172,14 @@ mod tests {
 
     #[test]
     fn identities_parse() {
-        assert_eq!("customer:42".parse(), Ok(ConsoleIdentity::Customer(CustomerId(42))));
-        assert_eq!("staff:alice".parse(), Ok(ConsoleIdentity::Staff("alice".into())));
+        assert_eq!(
+            "customer:42".parse(),
+            Ok(ConsoleIdentity::Customer(CustomerId(42)))
+        );
+        assert_eq!(
+            "staff:alice".parse(),
+            Ok(ConsoleIdentity::Staff("alice".into()))
+        );
         assert!("customer:x".parse::<ConsoleIdentity>().is_err());
         assert!("boss:1".parse::<ConsoleIdentity>().is_err());
     }

@@ -76,8 +76,7 @@ impl CustomerFacts {
                     status_since: event.at,
                 }),
                 EventKind::OrderUpdated { order_id, status } => {
-                    if let Some(order) = orders.iter_mut().rev().find(|o| &o.order_id == order_id)
-                    {
+                    if let Some(order) = orders.iter_mut().rev().find(|o| &o.order_id == order_id) {
                         order.status = *status;
                         order.status_since = event.at;
                     }

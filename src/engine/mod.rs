@@ -117,7 +117,8 @@ impl Engine {
             Body::Button(data) => data.clone(),
             Body::InvalidText => {
                 if let Actor::Customer(c) = &actor {
-                    self.log_inbound_marker(c.id, &inbound, "invalid_text").await?;
+                    self.log_inbound_marker(c.id, &inbound, "invalid_text")
+                        .await?;
                 }
                 return Ok(say(Reply::InvalidText, lang));
             }
@@ -158,14 +159,21 @@ impl Engine {
                     let reply = match command {
                         Ok(Command::Help) => Reply::Help { staff: false },
                         Ok(_) => {
-                            self.audit(inbound.at, &format!("customer:{}", customer.id), "access.denied", customer.id, "staff command")?;
+                            self.audit(
+                                inbound.at,
+                                &format!("customer:{}", customer.id),
+                                "access.denied",
+                                customer.id,
+                                "staff command",
+                            )?;
                             Reply::StaffOnly
                         }
                         Err(e) => Reply::Template(e.to_string()),
                     };
                     return Ok(say(reply, customer.language));
                 }
-                self.handle_customer(customer, &from, &text, inbound.at).await
+                self.handle_customer(customer, &from, &text, inbound.at)
+                    .await
             }
         }
     }
@@ -221,7 +229,9 @@ impl Engine {
             .staff
             .iter()
             .find(|m| match channel {
-                Channel::Telegram => m.telegram.map(|id| id.to_string()).as_deref() == Some(user_id),
+                Channel::Telegram => {
+                    m.telegram.map(|id| id.to_string()).as_deref() == Some(user_id)
+                }
                 Channel::Discord => m.discord.map(|id| id.to_string()).as_deref() == Some(user_id),
                 _ => false,
             })
@@ -267,7 +277,17 @@ impl Engine {
             template: &template,
         });
         let messages = self
-            .apply(&facts, from, &parse, sentiment, text, at, conversation, decision, lang)
+            .apply(
+                &facts,
+                from,
+                &parse,
+                sentiment,
+                text,
+                at,
+                conversation,
+                decision,
+                lang,
+            )
             .await?;
         Ok(Outcome { messages })
     }
@@ -332,11 +352,7 @@ impl Engine {
             ticket_id = Some(ticket);
         }
         for kind in decision.events {
-            store.append_event(&Event {
-                customer,
-                at,
-                kind,
-            })?;
+            store.append_event(&Event { customer, at, kind })?;
         }
         let intent = decision.intent.map(|i| i.as_str().to_owned());
         store.log_interaction(&Interaction {
@@ -346,7 +362,9 @@ impl Engine {
             direction: Direction::Inbound,
             at,
             text: Some(text.to_owned()),
-            intent: intent.clone().or_else(|| Some(understanding_name(parse).into())),
+            intent: intent
+                .clone()
+                .or_else(|| Some(understanding_name(parse).into())),
             confidence: Some(parse.confidence()),
             sentiment: Some(sentiment.score),
             ticket: ticket_id,

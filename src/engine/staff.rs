@@ -131,7 +131,11 @@ impl Engine {
         let mut card = format!(
             "Customer {} — {}{}\nEmail: {} · Plan: {} · Since {}\n",
             c.id,
-            if c.name.is_empty() { "(no name)" } else { &c.name },
+            if c.name.is_empty() {
+                "(no name)"
+            } else {
+                &c.name
+            },
             if c.is_lead { " (lead)" } else { "" },
             c.email.as_deref().unwrap_or("-"),
             c.plan.as_str(),
@@ -173,7 +177,11 @@ impl Engine {
             card.push_str(&format!(
                 "  {} {} {}{}\n",
                 i.at.format("%Y-%m-%d %H:%M"),
-                if i.direction == Direction::Inbound { "<" } else { ">" },
+                if i.direction == Direction::Inbound {
+                    "<"
+                } else {
+                    ">"
+                },
                 i.text.as_deref().unwrap_or("(removed)"),
                 i.sentiment
                     .map(|s| format!("  [sentiment {s:+.2}]"))
@@ -247,7 +255,13 @@ impl Engine {
         ticket.assignee = Some(actor.name.clone());
         ticket.claimed_at = Some(at);
         self.deps.store.put_ticket(&ticket)?;
-        self.audit(at, &actor.name, "ticket.claim", ticket.customer, &format!("ticket:{id}"))?;
+        self.audit(
+            at,
+            &actor.name,
+            "ticket.claim",
+            ticket.customer,
+            &format!("ticket:{id}"),
+        )?;
         Ok(vec![Outbound::text(
             from.clone(),
             format!("You hold ticket #{id} now. Answer with /reply {id} TEXT."),
@@ -284,7 +298,13 @@ impl Engine {
             sentiment: None,
             ticket: Some(id),
         })?;
-        self.audit(at, &actor.name, "ticket.reply", ticket.customer, &format!("ticket:{id}"))?;
+        self.audit(
+            at,
+            &actor.name,
+            "ticket.reply",
+            ticket.customer,
+            &format!("ticket:{id}"),
+        )?;
         self.deps.store.durable().await?;
         let to_customer = Address {
             channel: ticket.channel,
@@ -292,7 +312,10 @@ impl Engine {
         };
         Ok(vec![
             Outbound::text(to_customer, format!("{}: {text}", actor.name)),
-            Outbound::text(from.clone(), format!("Sent to the customer of ticket #{id}.")),
+            Outbound::text(
+                from.clone(),
+                format!("Sent to the customer of ticket #{id}."),
+            ),
         ])
     }
 
@@ -332,7 +355,13 @@ impl Engine {
                 .store
                 .put_conversation(ticket.channel, &ticket.chat, &conversation)?;
         }
-        self.audit(at, &actor.name, "ticket.resolve", ticket.customer, &format!("ticket:{id}"))?;
+        self.audit(
+            at,
+            &actor.name,
+            "ticket.resolve",
+            ticket.customer,
+            &format!("ticket:{id}"),
+        )?;
         Ok(vec![Outbound::text(
             from.clone(),
             format!("Ticket #{id} is resolved."),

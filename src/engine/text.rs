@@ -10,14 +10,20 @@ use crate::nlu::Intent;
 /// A reply, before it is put into words.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
-    Greeting { name: String },
+    Greeting {
+        name: String,
+    },
     Goodbye,
     Thanks,
-    Help { staff: bool },
+    Help {
+        staff: bool,
+    },
     LatestOrder(OrderView),
     OrderStatus(OrderView),
     NoOrders,
-    OrderNotFound { order_id: String },
+    OrderNotFound {
+        order_id: String,
+    },
     Billing(Option<SubscriptionView>),
     Profile(Customer),
     AskCancelConfirm,
@@ -27,21 +33,36 @@ pub enum Reply {
     Sorry,
     OfferHuman,
     HumanDeclined,
-    TicketOpened { ticket: TicketId, sla_hours: u32 },
-    WithHuman { ticket: TicketId },
-    Clarify { first: Intent, second: Intent },
+    TicketOpened {
+        ticket: TicketId,
+        sla_hours: u32,
+    },
+    WithHuman {
+        ticket: TicketId,
+    },
+    Clarify {
+        first: Intent,
+        second: Intent,
+    },
     NotUnderstood,
     OutOfScope,
     /// A fixed reply template of an intent from the intents files.
     Template(String),
     NotYours,
     LeadNoAccount,
-    TooLong { chars: usize, max: usize },
+    TooLong {
+        chars: usize,
+        max: usize,
+    },
     Empty,
     InvalidText,
-    Unsupported { what: String },
+    Unsupported {
+        what: String,
+    },
     StaffOnly,
-    UnknownCustomer { id: String },
+    UnknownCustomer {
+        id: String,
+    },
     ModelsNotReady,
     Error,
 }
@@ -199,7 +220,10 @@ impl Reply {
             Reply::Greeting { name } => format!("{name}，您好！有什么可以帮您？"),
             Reply::Goodbye => "再见，感谢您的咨询！".into(),
             Reply::Thanks => "不客气！还有什么可以帮您？".into(),
-            Reply::Help { .. } => "我可以帮您查询订单、解释套餐和账单、处理退货退款、取消订阅，或为您转接人工客服。".into(),
+            Reply::Help { .. } => {
+                "我可以帮您查询订单、解释套餐和账单、处理退货退款、取消订阅，或为您转接人工客服。"
+                    .into()
+            }
             Reply::LatestOrder(o) => format!(
                 "您最近的订单 {}（{}，{}）当前状态：{}（自 {} 起）。",
                 o.order_id,
@@ -257,7 +281,9 @@ impl Reply {
                 intent_words(*second, Language::Zh)
             ),
             Reply::NotUnderstood => "抱歉，我没有理解您的意思，能换个说法吗？".into(),
-            Reply::OutOfScope => "抱歉，这个问题我帮不上忙：我可以回答订单、账户、账单和订阅相关的问题。".into(),
+            Reply::OutOfScope => {
+                "抱歉，这个问题我帮不上忙：我可以回答订单、账户、账单和订阅相关的问题。".into()
+            }
             Reply::Template(t) => t.clone(),
             Reply::NotYours => "我只能提供您本人账户的信息。".into(),
             Reply::LeadNoAccount => "我还不知道您的客户账户，所以无法查询。".into(),

@@ -101,8 +101,13 @@ pub enum Entity {
     OrderId(String),
     Email(String),
     Phone(String),
-    Money { amount: f64, currency: Option<String> },
-    RelativeDate { days_ago: i64 },
+    Money {
+        amount: f64,
+        currency: Option<String>,
+    },
+    RelativeDate {
+        days_ago: i64,
+    },
     CustomerRef(String),
     Product(String),
 }

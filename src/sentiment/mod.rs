@@ -26,8 +26,28 @@ pub enum SentimentError {
 
 pub struct SentimentAnalyzer;
 
-const NEGATIVE: &[&str] = &["terrible", "awful", "bad", "angry", "hate", "worst", "broken", "nothing works", "糟糕", "差"];
-const POSITIVE: &[&str] = &["great", "good", "love", "thanks", "excellent", "happy", "好", "谢谢"];
+const NEGATIVE: &[&str] = &[
+    "terrible",
+    "awful",
+    "bad",
+    "angry",
+    "hate",
+    "worst",
+    "broken",
+    "nothing works",
+    "糟糕",
+    "差",
+];
+const POSITIVE: &[&str] = &[
+    "great",
+    "good",
+    "love",
+    "thanks",
+    "excellent",
+    "happy",
+    "好",
+    "谢谢",
+];
 
 impl SentimentAnalyzer {
     pub fn new() -> Result<Self, SentimentError> {

@@ -16,7 +16,9 @@ fn artifact_key(kind: &str, version: u32) -> Vec<u8> {
 impl Store {
     /// Stores a model artifact under its kind and version.
     pub fn put_artifact(&self, kind: &str, version: u32, bytes: &[u8]) -> Result<()> {
-        self.inner.artifacts.insert(artifact_key(kind, version), bytes)?;
+        self.inner
+            .artifacts
+            .insert(artifact_key(kind, version), bytes)?;
         Ok(())
     }
 
@@ -52,7 +54,9 @@ impl Store {
     }
 
     /// Every stored score in customer order.
-    pub fn scores<T: DeserializeOwned>(&self) -> impl Iterator<Item = Result<(CustomerId, T)>> + '_ {
+    pub fn scores<T: DeserializeOwned>(
+        &self,
+    ) -> impl Iterator<Item = Result<(CustomerId, T)>> + '_ {
         self.inner.scores.iter().map(|item| {
             let (k, v) = item?;
             Ok((keys::customer_from_bytes(&k), decode("score", &v)?))

@@ -3,27 +3,44 @@
 //!
 //! sled 0.34 loses acknowledged writes on a crash unless they were flushed, and concurrent
 //! `flush_async` calls have been reported to deadlock (sled #1412). So all flushes go
-//! through this one thread: a waiter sends a oneshot sender, the thread drains every
+//! through this one thread: a waiter sends where to answer, the thread drains every
 //! pending waiter, flushes once, and answers them all. A write that finished before its
 //! waiter was queued is covered by that flush.
 
 use std::sync::mpsc;
-use std::thread;
+use std::thread::{self, JoinHandle};
 
 use tokio::sync::oneshot;
 
-type Waiter = oneshot::Sender<Result<(), String>>;
+type FlushResult = Result<(), String>;
 
-/// Handle to the flusher thread. Dropping every handle stops the thread.
-#[derive(Debug, Clone)]
+/// Where to send the result of the flush that covers a waiter.
+enum Waiter {
+    Async(oneshot::Sender<FlushResult>),
+    Blocking(mpsc::SyncSender<FlushResult>),
+}
+
+impl Waiter {
+    fn answer(self, result: FlushResult) {
+        // A waiter that gave up (dropped its receiver) needs no answer.
+        let _ = match self {
+            Waiter::Async(tx) => tx.send(result).map_err(|_| ()),
+            Waiter::Blocking(tx) => tx.send(result).map_err(|_| ()),
+        };
+    }
+}
+
+/// Owner of the flusher thread; dropping it stops and joins the thread.
+#[derive(Debug)]
 pub struct GroupCommit {
-    requests: mpsc::Sender<Waiter>,
+    requests: Option<mpsc::Sender<Waiter>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl GroupCommit {
     pub fn start(db: sled::Db) -> GroupCommit {
         let (requests, incoming) = mpsc::channel::<Waiter>();
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("crmbot-flush".into())
             .spawn(move || {
                 while let Ok(first) = incoming.recv() {
@@ -31,33 +48,48 @@ impl GroupCommit {
                     waiters.extend(incoming.try_iter());
                     let result = db.flush().map(|_| ()).map_err(|e| e.to_string());
                     for waiter in waiters {
-                        let _ = waiter.send(result.clone());
+                        waiter.answer(result.clone());
                     }
                 }
             })
             .expect("spawning the flush thread");
-        GroupCommit { requests }
+        GroupCommit {
+            requests: Some(requests),
+            thread: Some(thread),
+        }
     }
 
-    fn enqueue(&self) -> oneshot::Receiver<Result<(), String>> {
-        let (tx, rx) = oneshot::channel();
-        // The thread only stops when every handle is gone, so this cannot fail while
-        // `self` exists; if it did, the receiver reports it below.
-        let _ = self.requests.send(tx);
-        rx
+    fn enqueue(&self, waiter: Waiter) -> FlushResult {
+        self.requests
+            .as_ref()
+            .ok_or("the store is closing")?
+            .send(waiter)
+            .map_err(|_| "flush thread stopped".to_owned())
     }
 
     /// Waits until everything written before this call is on disk.
-    pub async fn durable(&self) -> Result<(), String> {
-        self.enqueue()
-            .await
+    pub async fn durable(&self) -> FlushResult {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(Waiter::Async(tx))?;
+        rx.await
             .unwrap_or_else(|_| Err("flush thread stopped".into()))
     }
 
-    /// Blocking form of [`durable`](Self::durable), for code outside an async runtime.
-    pub fn durable_blocking(&self) -> Result<(), String> {
-        self.enqueue()
-            .blocking_recv()
+    /// Blocking form of [`durable`](Self::durable); fine inside or outside a runtime, but
+    /// it blocks the calling thread.
+    pub fn durable_blocking(&self) -> FlushResult {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.enqueue(Waiter::Blocking(tx))?;
+        rx.recv()
             .unwrap_or_else(|_| Err("flush thread stopped".into()))
+    }
+}
+
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
+        drop(self.requests.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }

@@ -44,7 +44,11 @@ impl Store {
     }
 
     pub fn customer_by_email(&self, email: &str) -> Result<Option<Customer>> {
-        match self.inner.emails.get(email.trim().to_lowercase().as_bytes())? {
+        match self
+            .inner
+            .emails
+            .get(email.trim().to_lowercase().as_bytes())?
+        {
             Some(id) => self.customer(keys::customer_from_bytes(&id)),
             None => Ok(None),
         }

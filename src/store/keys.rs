@@ -70,6 +70,9 @@ mod tests {
     fn keys_convert_between_orders() {
         let at = Utc.with_ymd_and_hms(2025, 5, 1, 12, 0, 0).unwrap();
         let k = by_time(CustomerId(7), at, 9);
-        assert_eq!(time_key_to_customer_key(&k), by_customer(CustomerId(7), at, 9));
+        assert_eq!(
+            time_key_to_customer_key(&k),
+            by_customer(CustomerId(7), at, 9)
+        );
     }
 }

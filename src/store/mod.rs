@@ -61,7 +61,9 @@ pub enum StoreError {
         found: u32,
         supported: u32,
     },
-    #[error("the store at {path} is corrupt ({detail}); restore it from a backup (crmbot restore DIR)")]
+    #[error(
+        "the store at {path} is corrupt ({detail}); restore it from a backup (crmbot restore DIR)"
+    )]
     Corrupt { path: PathBuf, detail: String },
     #[error("cannot open the store at {path}: {source}")]
     Open { path: PathBuf, source: sled::Error },
@@ -127,7 +129,9 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Err(e) = self.db.flush() {
+        // The flusher thread answers what is queued and stops; then the final flush, so a
+        // clean shutdown never depends on sled's background timer.
+        if let Err(e) = self.commit.durable_blocking() {
             tracing::error!(error = %e, "final flush of the store failed");
         }
     }
@@ -135,7 +139,9 @@ impl Drop for Inner {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.inner.path).finish()
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -224,7 +230,9 @@ impl Store {
     /// Test hook: records another schema version (to check refusal of newer stores).
     #[doc(hidden)]
     pub fn force_schema_version(&self, version: u32) -> Result<()> {
-        self.inner.meta.insert(META_SCHEMA, &version.to_be_bytes())?;
+        self.inner
+            .meta
+            .insert(META_SCHEMA, &version.to_be_bytes())?;
         self.durable_blocking()
     }
 
@@ -260,10 +268,18 @@ impl Store {
                 let current = old
                     .map(|v| u64::from_be_bytes(v.try_into().unwrap_or([0; 8])))
                     .unwrap_or(0);
-                Some(current.max(at_least.saturating_sub(1)).wrapping_add(1).to_be_bytes().to_vec())
+                Some(
+                    current
+                        .max(at_least.saturating_sub(1))
+                        .wrapping_add(1)
+                        .to_be_bytes()
+                        .to_vec(),
+                )
             })?
             .expect("update_and_fetch returns the new value");
-        Ok(u64::from_be_bytes(new.as_ref().try_into().unwrap_or([0; 8])))
+        Ok(u64::from_be_bytes(
+            new.as_ref().try_into().unwrap_or([0; 8]),
+        ))
     }
 
     /// Raises a counter so that it is at least `value`.

@@ -1,1 +1,7 @@
-fn main(){}
+//! The one integration-test binary: scripted conversations through the engine, the store's
+//! durability, and the real `crmbot` binary driven like a user would.
+
+mod cli;
+mod common;
+mod conversation;
+mod store;

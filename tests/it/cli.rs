@@ -1,0 +1,280 @@
+//! The real `crmbot` binary, driven as a user would: piped chat, customer report,
+//! a SIGKILL right after the last reply, a second process on the same store, bad input.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_crmbot");
+
+/// A `crmbot` command in the repository root (for intents/ and config/), with a small
+/// demo data set so that seeding is quick.
+fn crmbot(store: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(crate::common::repo())
+        .env("CRMBOT_DEMO_CUSTOMERS", "120")
+        .env_remove("CRMBOT_STORE")
+        .arg("--store")
+        .arg(store);
+    cmd
+}
+
+fn run_with_input(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn customer_json(store: &Path, id: u64) -> Value {
+    let out = crmbot(store)
+        .args(["customer", &id.to_string(), "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn latest_order_id(customer: &Value) -> String {
+    customer["recent_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "purchase")
+        .map(|e| e["order_id"].as_str().unwrap().to_owned())
+        .expect("the demo customer has orders")
+}
+
+#[test]
+fn piped_chat_answers_every_line_from_the_store_and_logs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut cmd = crmbot(&store);
+    cmd.args(["chat", "--as", "customer:42"]);
+    let out = run_with_input(
+        cmd,
+        b"hi\nwhere is my order?\nthis is terrible, nothing works\n",
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("seeded 120 demo customers"), "{stderr}");
+    let replies: Vec<&str> = stdout.lines().filter(|l| l.starts_with("bot: ")).collect();
+    assert!(replies.len() >= 3, "{stdout}");
+
+    let customer = customer_json(&store, 42);
+    let order = latest_order_id(&customer);
+    assert!(
+        replies[1].contains(&order),
+        "the order answer names {order}: {stdout}"
+    );
+
+    let interactions = customer["interactions"].as_array().unwrap();
+    let inbound: Vec<&Value> = interactions
+        .iter()
+        .filter(|i| i["direction"] == "inbound" && i["chat"] == "customer:42")
+        .collect();
+    let texts: Vec<&str> = inbound
+        .iter()
+        .map(|i| i["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "hi",
+            "where is my order?",
+            "this is terrible, nothing works"
+        ]
+    );
+    for i in &inbound {
+        assert!(i["at"].is_string() && i["intent"].is_string());
+        let s = i["sentiment"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&s));
+    }
+    assert!(inbound[2]["sentiment"].as_f64().unwrap() < 0.0);
+    let outbound = interactions
+        .iter()
+        .filter(|i| i["direction"] == "outbound" && i["chat"] == "customer:42")
+        .count();
+    assert!(outbound >= 3);
+}
+
+#[test]
+fn acknowledged_messages_survive_sigkill_right_after_the_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    // Seed first so the chat starts at once.
+    let seeded = crmbot(&store)
+        .args(["demo", "--customers", "60"])
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let mut child = crmbot(&store)
+        .args(["chat", "--as", "customer:42"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let lines = [
+        "hi",
+        "where is my order?",
+        "this is terrible, nothing works",
+    ];
+    for line in lines {
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+        let mut reply = String::new();
+        stdout.read_line(&mut reply).unwrap();
+        assert!(reply.starts_with("bot: "), "{reply}");
+    }
+    // The last reply was printed: kill at once, without any chance to flush.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let customer = customer_json(&store, 42);
+    let texts: Vec<&str> = customer["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["direction"] == "inbound" && i["chat"] == "customer:42")
+        .map(|i| i["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, lines);
+}
+
+#[test]
+fn a_second_process_on_the_same_store_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let seeded = crmbot(&store)
+        .args(["demo", "--customers", "50"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success());
+    let mut holder = crmbot(&store)
+        .args(["chat", "--as", "customer:42"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = holder.stdin.take().unwrap();
+    let mut stdout = BufReader::new(holder.stdout.take().unwrap());
+    writeln!(stdin, "hi").unwrap();
+    let mut reply = String::new();
+    stdout.read_line(&mut reply).unwrap();
+    let second = crmbot(&store).args(["customer", "42"]).output().unwrap();
+    drop(stdin);
+    holder.wait().unwrap();
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("in use by another crmbot process"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("pid {}", holder.id())), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_input_on_stdin_gets_a_reply_per_line_and_exit_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut input = Vec::new();
+    input.extend_from_slice(b"\n");
+    input.extend_from_slice(&vec![b'a'; 100 * 1024]);
+    input.extend_from_slice(b"\n");
+    input.extend_from_slice(b"caf\xe9 \xff\xfe\n");
+    input.extend_from_slice(b"/as customer:abc\n");
+    input.extend_from_slice(b"hi\n");
+    let mut cmd = crmbot(&store);
+    cmd.args(["chat", "--as", "customer:42"]);
+    let out = run_with_input(cmd, &input);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("Please type a message."), "{stdout}");
+    assert!(stdout.contains("too long (102400 characters"), "{stdout}");
+    assert!(stdout.contains("not valid text"), "{stdout}");
+    assert!(
+        stdout.contains("expected customer:ID or staff:NAME"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Hello"), "{stdout}");
+}
+
+#[test]
+fn unknown_customer_and_corrupt_config_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let seeded = crmbot(&store)
+        .args(["demo", "--customers", "20"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success());
+    let out = crmbot(&store).args(["customer", "4242"]).output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!("error: there is no customer 4242 in {}", store.display())
+    );
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[engine]\nmax_message_chars = \"lots\"\n").unwrap();
+    let out = crmbot(&store)
+        .arg("--config")
+        .arg(&bad)
+        .args(["customer", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml"), "{stderr}");
+    assert!(stderr.contains("max_message_chars"), "{stderr}");
+    assert!(stderr.contains("expected usize"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"));
+
+    std::fs::write(&bad, "[store]\nnot_a_key = 1\n").unwrap();
+    let out = crmbot(&store)
+        .arg("--config")
+        .arg(&bad)
+        .args(["customer", "1"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `not_a_key`"));
+}
+
+#[test]
+fn staff_and_customers_switch_in_one_console_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut cmd = crmbot(&store);
+    cmd.args(["chat", "--as", "customer:42"]);
+    let script = "I want to talk to a person\n/as staff:alice\n/tickets\n/claim 1\n/reply 1 Hello from Alice\n/resolve 1\n/as customer:42\nhi\n";
+    let out = run_with_input(cmd, script.as_bytes());
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("ticket #1"), "{stdout}");
+    assert!(
+        stdout.contains("bot → console customer:42: alice: Hello from Alice"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Ticket #1 is resolved."), "{stdout}");
+}

@@ -1,0 +1,368 @@
+//! Scripted conversations through the engine alone: what customers and staff see.
+
+use crmbot::domain::{CustomerId, Direction, Language, TicketState};
+use crmbot::engine::Body;
+use crmbot::engine::text::Reply;
+
+use crate::common::{Expect::*, Harness, Who, check, turn};
+
+fn en(reply: Reply) -> String {
+    reply.render(Language::En)
+}
+
+#[tokio::test]
+async fn order_status_names_the_customers_latest_real_order() {
+    let h = Harness::new();
+    check(
+        &h,
+        vec![
+            turn(
+                Who::Customer(42),
+                "hi",
+                vec![Says(en(Reply::Greeting {
+                    name: "Olivia".into(),
+                }))],
+            ),
+            turn(
+                Who::Customer(42),
+                "where is my order?",
+                vec![Contains("A101"), Contains("shipped"), Lacks("A100")],
+            ),
+            turn(
+                Who::Customer(42),
+                "what about order A100?",
+                vec![Contains("A100"), Contains("delivered")],
+            ),
+            turn(
+                Who::Customer(44),
+                "where is my order?",
+                vec![Says(en(Reply::NoOrders))],
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn another_customers_order_or_account_reveals_nothing() {
+    let h = Harness::new();
+    // B200 belongs to customer 43; Z999 does not exist. Both get the same answer.
+    let theirs = h.say(Who::Customer(42), "where is order B200?").await;
+    let missing = h.say(Who::Customer(42), "where is order Z999?").await;
+    let text = |o: &crmbot::engine::Outcome| o.messages[0].text.clone();
+    assert_eq!(
+        text(&theirs),
+        en(Reply::OrderNotFound {
+            order_id: "B200".into()
+        })
+    );
+    assert_eq!(
+        text(&missing),
+        en(Reply::OrderNotFound {
+            order_id: "Z999".into()
+        })
+    );
+    assert!(!text(&theirs).contains("Espresso"));
+    check(
+        &h,
+        vec![
+            turn(
+                Who::Customer(42),
+                "show customer 43",
+                vec![Says(en(Reply::NotYours)), Lacks("Ben")],
+            ),
+            turn(
+                Who::Customer(42),
+                "/customer 43",
+                vec![Says(en(Reply::StaffOnly)), Lacks("Ben")],
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_message_in_and_out_is_logged_with_intent_and_sentiment() {
+    let h = Harness::new();
+    h.say(Who::Customer(42), "hi").await;
+    h.say(Who::Customer(42), "this is terrible, nothing works")
+        .await;
+    let log = h.store.interactions_of(CustomerId(42)).unwrap();
+    let inbound: Vec<_> = log
+        .iter()
+        .filter(|i| i.direction == Direction::Inbound)
+        .collect();
+    assert_eq!(inbound.len(), 2);
+    assert!(
+        log.iter()
+            .filter(|i| i.direction == Direction::Outbound)
+            .count()
+            >= 2
+    );
+    assert!(
+        inbound
+            .iter()
+            .all(|i| i.intent.is_some() && i.confidence.is_some())
+    );
+    let angry = inbound[1];
+    assert_eq!(
+        angry.text.as_deref(),
+        Some("this is terrible, nothing works")
+    );
+    assert!(angry.sentiment.unwrap() < 0.0);
+    assert!((-1.0..=1.0).contains(&angry.sentiment.unwrap()));
+}
+
+#[tokio::test]
+async fn billing_and_cancellation_with_confirmation() {
+    let h = Harness::new();
+    check(
+        &h,
+        vec![
+            turn(
+                Who::Customer(42),
+                "what is on my bill?",
+                vec![Contains("plus plan"), Contains("$19.00")],
+            ),
+            turn(
+                Who::Customer(42),
+                "I want to cancel my subscription",
+                vec![Says(en(Reply::AskCancelConfirm))],
+            ),
+            turn(
+                Who::Customer(42),
+                "no",
+                vec![Says(en(Reply::KeepsSubscription))],
+            ),
+            turn(
+                Who::Customer(42),
+                "please cancel my subscription",
+                vec![Says(en(Reply::AskCancelConfirm))],
+            ),
+            turn(Who::Customer(42), "yes", vec![Says(en(Reply::Cancelled))]),
+            turn(
+                Who::Customer(42),
+                "cancel my subscription",
+                vec![Says(en(Reply::NothingToCancel))],
+            ),
+        ],
+    )
+    .await;
+    let events = h.store.events_of(CustomerId(42)).unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind.name() == "subscription_cancel")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_person_takes_over_and_hands_back() {
+    let h = Harness::new();
+    let customer = Who::Customer(42).address();
+    check(
+        &h,
+        vec![
+            turn(
+                Who::Customer(42),
+                "I want to talk to a human",
+                vec![Contains("ticket #1")],
+            ),
+            turn(
+                Who::Customer(42),
+                "hello? anyone?",
+                vec![Says(en(Reply::WithHuman { ticket: 1 }))],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/tickets",
+                vec![
+                    Contains("#1"),
+                    Contains("customer 42"),
+                    Contains("asked for a person"),
+                ],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/claim 1",
+                vec![Contains("You hold ticket #1")],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/reply 1 Hi Olivia, I'm looking at it now",
+                vec![Relayed(customer.clone(), "I'm looking at it now")],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/resolve 1 sorted",
+                vec![Contains("resolved")],
+            ),
+            turn(
+                Who::Customer(42),
+                "hi",
+                vec![Says(en(Reply::Greeting {
+                    name: "Olivia".into(),
+                }))],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/claim 1",
+                vec![Contains("already resolved")],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/claim 99",
+                vec![Contains("no ticket #99")],
+            ),
+        ],
+    )
+    .await;
+    let ticket = h.store.ticket(1).unwrap().unwrap();
+    assert_eq!(ticket.state, TicketState::Resolved);
+    assert_eq!(ticket.assignee.as_deref(), Some("alice"));
+    let relayed = h.store.interactions_of(CustomerId(42)).unwrap();
+    assert!(
+        relayed
+            .iter()
+            .any(|i| i.intent.as_deref() == Some("staff_reply"))
+    );
+    let audit = h
+        .store
+        .audit_since(crate::common::now() - chrono::Duration::days(1))
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert!(
+        actions.contains(&"ticket.claim") && actions.contains(&"ticket.resolve"),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn two_misunderstood_messages_lead_to_the_offer_of_a_person() {
+    let h = Harness::new();
+    check(
+        &h,
+        vec![
+            turn(
+                Who::Customer(43),
+                "blorp fizzle wug",
+                vec![Lacks(Box::leak(en(Reply::OfferHuman).into_boxed_str()))],
+            ),
+            turn(
+                Who::Customer(43),
+                "zibber zabber quux",
+                vec![Says(en(Reply::OfferHuman))],
+            ),
+            turn(Who::Customer(43), "yes", vec![Contains("ticket #1")]),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn staff_look_customers_up_by_id_email_and_name() {
+    let h = Harness::new();
+    check(
+        &h,
+        vec![
+            turn(
+                Who::Staff("alice"),
+                "/customer 42",
+                vec![Contains("Olivia Hall"), Contains("A101")],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/customer ben@example.com",
+                vec![Contains("Ben Smith")],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/customer wendy",
+                vec![Contains("Wendy Zhou")],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/customer 777",
+                vec![Says(en(Reply::UnknownCustomer { id: "777".into() }))],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/claim",
+                vec![Contains("Usage: /claim TICKET")],
+            ),
+            turn(
+                Who::Staff("alice"),
+                "/frobnicate",
+                vec![Contains("Unknown command /frobnicate")],
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_answer_and_loses_nothing() {
+    let h = Harness::new();
+    h.say(Who::Customer(42), "hi").await;
+    let before = h.store.interactions_of(CustomerId(42)).unwrap();
+    let long = "a".repeat(100 * 1024);
+    let too_long = h.say(Who::Customer(42), &long).await;
+    assert_eq!(
+        too_long.messages[0].text,
+        en(Reply::TooLong {
+            chars: long.len(),
+            max: 4000
+        })
+    );
+    let invalid = h.send(Who::Customer(42), Body::InvalidText).await;
+    assert_eq!(invalid.messages[0].text, en(Reply::InvalidText));
+    let empty = h.say(Who::Customer(42), "   ").await;
+    assert_eq!(empty.messages[0].text, en(Reply::Empty));
+    let unknown = h.say(Who::Customer(999), "hi").await;
+    assert_eq!(
+        unknown.messages[0].text,
+        en(Reply::UnknownCustomer { id: "999".into() })
+    );
+    let after = h.store.interactions_of(CustomerId(42)).unwrap();
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "earlier interactions are intact"
+    );
+    // The unreadable ones are logged without their contents.
+    assert!(after[before.len()..].iter().all(|i| i.text.is_none()));
+}
+
+#[tokio::test]
+async fn an_unknown_chat_user_becomes_a_lead_and_staff_are_recognised() {
+    let h = Harness::new();
+    let before = h.store.customer_count();
+    check(
+        &h,
+        vec![
+            turn(
+                Who::ChatUser(crmbot::domain::Channel::Telegram, "555"),
+                "hello",
+                vec![Contains("Hello User")],
+            ),
+            turn(
+                Who::ChatUser(crmbot::domain::Channel::Telegram, "555"),
+                "where is my order?",
+                vec![Says(en(Reply::LeadNoAccount))],
+            ),
+            turn(
+                Who::ChatUser(crmbot::domain::Channel::Telegram, "1001"),
+                "/tickets",
+                vec![Contains("No open tickets")],
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        h.store.customer_count(),
+        before + 1,
+        "one lead, and staff are not leads"
+    );
+}
