@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::domain::{Language, StaffRole};
+use crate::domain::{Channel, Language, StaffRole};
 
 /// Everything the process can be told, grouped by the part it configures.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -26,6 +26,8 @@ pub struct Settings {
     pub intents_dir: PathBuf,
     /// Staff members and their roles.
     pub staff: Vec<StaffMember>,
+    /// Where new escalations are announced to staff.
+    pub escalation: EscalationSettings,
 }
 
 impl Default for Settings {
@@ -36,6 +38,7 @@ impl Default for Settings {
             engine: EngineSettings::default(),
             intents_dir: PathBuf::from("intents"),
             staff: Vec::new(),
+            escalation: EscalationSettings::default(),
         }
     }
 }
@@ -104,6 +107,36 @@ impl Default for EngineSettings {
             ticket_sla_hours: 4,
         }
     }
+}
+
+/// Where escalations go.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EscalationSettings {
+    /// Chats that receive a card for every new ticket (a Telegram group, a Discord channel,
+    /// the console's `staff` chat).
+    pub notify: Vec<Destination>,
+}
+
+impl Default for EscalationSettings {
+    fn default() -> Self {
+        EscalationSettings {
+            notify: vec![Destination {
+                channel: Channel::Console,
+                chat: "staff".into(),
+            }],
+        }
+    }
+}
+
+/// A chat on a channel that the bot posts to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Destination {
+    /// `console`, `telegram`, `discord` or `http`.
+    pub channel: Channel,
+    /// The chat id on that channel (Telegram chat id, Discord channel id, console chat).
+    pub chat: String,
 }
 
 /// A staff member who may use staff commands.

@@ -339,6 +339,7 @@ impl Engine {
         let mut replies = decision.replies;
         let mut state = decision.state;
         let mut ticket_id = None;
+        let mut opened = None;
         if let Some(reasons) = decision.open_ticket {
             let ticket = self.open_ticket(customer, from, reasons, at)?;
             replies.push(Reply::TicketOpened {
@@ -347,6 +348,7 @@ impl Engine {
             });
             state = DialogueState::WithHuman { ticket: ticket.id };
             ticket_id = Some(ticket.id);
+            opened = Some(ticket);
         }
         if let DialogueState::WithHuman { ticket } = state {
             ticket_id = Some(ticket);
@@ -389,12 +391,25 @@ impl Engine {
         conversation.customer = Some(customer);
         conversation.updated = Some(at);
         store.put_conversation(from.channel, &from.chat, &conversation)?;
-        // Nothing is acknowledged before it is on disk.
-        store.durable().await?;
-        Ok(texts
+        let mut messages: Vec<Outbound> = texts
             .into_iter()
             .map(|t| Outbound::text(from.clone(), t))
-            .collect())
+            .collect();
+        if let Some(ticket) = opened {
+            let card = self.ticket_card(&ticket, &facts.customer)?;
+            for to in &self.deps.settings.escalation.notify {
+                messages.push(Outbound::text(
+                    Address {
+                        channel: to.channel,
+                        chat: to.chat.clone(),
+                    },
+                    card.clone(),
+                ));
+            }
+        }
+        // Nothing is acknowledged before it is on disk.
+        store.durable().await?;
+        Ok(messages)
     }
 
     fn open_ticket(

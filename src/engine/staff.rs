@@ -191,6 +191,42 @@ impl Engine {
         Ok(card.trim_end().to_owned())
     }
 
+    /// The card staff receive when a ticket opens: who, why, and the last messages.
+    pub(super) fn ticket_card(
+        &self,
+        ticket: &Ticket,
+        customer: &Customer,
+    ) -> Result<String, EngineError> {
+        let mut card = format!(
+            "New ticket #{} (P{}) — customer {} {} via {} — {}\nDue {}. Claim it with /claim {}.\nLast messages:\n",
+            ticket.id,
+            ticket.priority,
+            customer.id,
+            customer.name,
+            ticket.channel,
+            ticket.reasons.join("; "),
+            ticket.sla_due.format("%Y-%m-%d %H:%M UTC"),
+            ticket.id,
+        );
+        for i in self
+            .deps
+            .store
+            .recent_interactions_of(customer.id, 5)?
+            .iter()
+            .filter(|i| i.direction == Direction::Inbound)
+        {
+            card.push_str(&format!(
+                "  {} {}{}\n",
+                i.at.format("%m-%d %H:%M"),
+                i.text.as_deref().unwrap_or("(removed)"),
+                i.sentiment
+                    .map(|s| format!("  [sentiment {s:+.2}]"))
+                    .unwrap_or_default()
+            ));
+        }
+        Ok(card.trim_end().to_owned())
+    }
+
     fn ticket_list(&self) -> Result<String, EngineError> {
         let open: Vec<Ticket> = self
             .deps
