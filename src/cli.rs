@@ -13,7 +13,8 @@ use serde::Serialize;
 use crmbot::app;
 use crmbot::channels::console::{self, ConsoleIdentity};
 use crmbot::clock::{Clock, FixedClock, SystemClock};
-use crmbot::config::Settings;
+use crmbot::config::{Secrets, Settings};
+use crmbot::runner;
 use crmbot::demo::{self, DemoSpec};
 use crmbot::domain::{Customer, CustomerId, Event, Interaction};
 
@@ -50,6 +51,9 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Serve the chat channels enabled in the config (Telegram, Discord) until SIGINT/SIGTERM.
+    /// Tokens come from TELOXIDE_TOKEN and DISCORD_TOKEN; nothing is seeded.
+    Run,
     /// Show a customer: profile, recent events and interactions.
     Customer {
         /// Customer id.
@@ -83,6 +87,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Chat { identity } => chat(settings, clock, identity),
         Command::Demo { customers, seed } => demo_cmd(settings, clock, customers, seed),
         Command::Customer { id, json, recent } => customer_cmd(settings, id, json, recent),
+        Command::Run => run_cmd(settings, clock),
     }
 }
 
@@ -148,6 +153,18 @@ fn chat(
             interactive,
         ))
         .context("console input/output failed")?;
+    Ok(())
+}
+
+fn run_cmd(settings: Settings, clock: Arc<dyn Clock>) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let engine = app::build_engine(Arc::new(settings), store, clock)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let secrets = Secrets::from_env();
+    runtime.block_on(runner::run(engine, &secrets, runner::shutdown_signal()))?;
     Ok(())
 }
 

@@ -28,6 +28,8 @@ pub struct Settings {
     pub staff: Vec<StaffMember>,
     /// Where new escalations are announced to staff.
     pub escalation: EscalationSettings,
+    /// Chat platforms served by `crmbot run`.
+    pub channels: ChannelSettings,
 }
 
 impl Default for Settings {
@@ -39,6 +41,7 @@ impl Default for Settings {
             intents_dir: PathBuf::from("intents"),
             staff: Vec::new(),
             escalation: EscalationSettings::default(),
+            channels: ChannelSettings::default(),
         }
     }
 }
@@ -129,6 +132,93 @@ impl Default for EscalationSettings {
     }
 }
 
+/// The chat platforms `crmbot run` serves. Tokens come from the environment only
+/// (`TELOXIDE_TOKEN`, `DISCORD_TOKEN`); an enabled channel without its token is an error.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChannelSettings {
+    /// The Telegram bot (customers in private chats, staff in groups).
+    pub telegram: TelegramSettings,
+    /// The Discord bot (customers in DMs, staff in guild channels and slash commands).
+    pub discord: DiscordSettings,
+    /// The console channel while `crmbot run` runs (`crmbot chat` is the interactive console).
+    pub console: ConsoleSettings,
+}
+
+/// How updates arrive from Telegram.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TelegramMode {
+    /// Long polling with `getUpdates`: works behind NAT, no public address needed.
+    #[default]
+    Polling,
+    /// Telegram posts updates to `webhook_url`, served on `webhook_listen`.
+    Webhook,
+}
+
+/// Settings of the Telegram adapter.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// Serve Telegram in `crmbot run` (needs `TELOXIDE_TOKEN`).
+    pub enabled: bool,
+    /// Bot API base URL; empty means `https://api.telegram.org`. `TELOXIDE_API_URL`
+    /// overrides it (a local Bot API server, or a test fake).
+    pub api_url: String,
+    /// `polling` (default) or `webhook`.
+    pub mode: TelegramMode,
+    /// Long-polling timeout in seconds (kept below teloxide's 17 s HTTP timeout).
+    pub poll_timeout_secs: u32,
+    /// Webhook mode: the local address the webhook server listens on.
+    pub webhook_listen: String,
+    /// Webhook mode: the public HTTPS URL Telegram posts updates to (reaches `webhook_listen`
+    /// through your reverse proxy).
+    pub webhook_url: String,
+}
+
+impl Default for TelegramSettings {
+    fn default() -> Self {
+        TelegramSettings {
+            enabled: true,
+            api_url: String::new(),
+            mode: TelegramMode::Polling,
+            poll_timeout_secs: 10,
+            webhook_listen: "127.0.0.1:8443".into(),
+            webhook_url: String::new(),
+        }
+    }
+}
+
+/// Settings of the Discord adapter.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordSettings {
+    /// Serve Discord in `crmbot run` (needs `DISCORD_TOKEN`).
+    pub enabled: bool,
+    /// REST base URL replacing `https://discord.com` (e.g. an API proxy or a test fake);
+    /// empty means Discord itself. `DISCORD_API_URL` overrides it. With a custom base,
+    /// serenity's own rate limiter is off and crmbot's outbound queue paces the requests.
+    pub api_url: String,
+    /// Guild (server) whose slash commands are registered (instantly); when absent the
+    /// commands are registered globally (Discord may take up to an hour to show them).
+    pub guild_id: Option<u64>,
+}
+
+/// The console while `crmbot run` runs.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Print messages addressed to the console channel (such as escalation cards for the
+    /// `console`/`staff` destination) on standard output while `crmbot run` runs.
+    pub enabled: bool,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings { enabled: true }
+    }
+}
+
 /// A chat on a channel that the bot posts to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,7 +293,7 @@ pub enum ConfigError {
 
 impl Settings {
     /// Loads settings from `path` (or built-in defaults when `None`), then applies the
-    /// environment overrides (`CRMBOT_STORE`).
+    /// environment overrides (`CRMBOT_STORE`, `TELOXIDE_API_URL`, `DISCORD_API_URL`).
     pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
         let mut settings = match path {
             Some(path) => Self::from_file(path)?,
@@ -236,6 +326,16 @@ impl Settings {
         if self.engine.max_message_chars == 0 {
             return Err("engine.max_message_chars must be at least 1".into());
         }
+        let telegram = &self.channels.telegram;
+        if telegram.enabled
+            && telegram.mode == TelegramMode::Webhook
+            && telegram.webhook_url.trim().is_empty()
+        {
+            return Err("channels.telegram.webhook_url is required in webhook mode".into());
+        }
+        if telegram.poll_timeout_secs > 15 {
+            return Err("channels.telegram.poll_timeout_secs must be at most 15".into());
+        }
         let mut names = std::collections::HashSet::new();
         for member in &self.staff {
             if member.name.trim().is_empty() {
@@ -252,6 +352,12 @@ impl Settings {
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(path) = get("CRMBOT_STORE").filter(|v| !v.is_empty()) {
             self.store.path = PathBuf::from(path);
+        }
+        if let Some(url) = get("TELOXIDE_API_URL").filter(|v| !v.is_empty()) {
+            self.channels.telegram.api_url = url;
+        }
+        if let Some(url) = get("DISCORD_API_URL").filter(|v| !v.is_empty()) {
+            self.channels.discord.api_url = url;
         }
         if let Some(n) = get("CRMBOT_DEMO_CUSTOMERS").filter(|v| !v.is_empty()) {
             self.demo.customers = n.parse().map_err(|e| ConfigError::Env {

@@ -7,5 +7,6 @@ pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod nlu;
+pub mod runner;
 pub mod sentiment;
 pub mod store;

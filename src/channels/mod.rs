@@ -3,3 +3,6 @@
 //! lives here: everything a user sees is decided by the engine.
 
 pub mod console;
+pub mod discord;
+pub mod router;
+pub mod telegram;

@@ -1,0 +1,672 @@
+//! The Telegram adapter (teloxide): Bot API updates in, engine [`Inbound`]s out; the engine's
+//! messages back as `sendMessage` / `sendPhoto` calls.
+//!
+//! Customers write in private chats; staff use groups (only configured staff members are
+//! listened to there, so group chatter is not answered) and their own private chats. Updates
+//! arrive by long polling (default) or a webhook. Every non-text update a person sends
+//! (sticker, photo, voice, edit...) becomes [`Body::Unsupported`] so the engine answers it;
+//! inline-keyboard presses become [`Body::Button`] and are acknowledged with
+//! `answerCallbackQuery`. Sending goes through the [`Router`]'s paced outbox: one message per
+//! second per chat, 20 per minute per group, 30 per second overall, and a 429's
+//! `retry_after` is waited out before the same request is sent again.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::prelude::*;
+use teloxide::types::{
+    AllowedUpdate, BotCommand, BotCommandScope, CallbackQueryId, InlineKeyboardButton,
+    InlineKeyboardMarkup, InputFile, MediaKind, MessageKind, Recipient, Update, UpdateKind,
+};
+use teloxide::{ApiError, RequestError};
+use thiserror::Error;
+use tokio::sync::watch;
+
+use super::router::{BoxFuture, DeliveryError, Lanes, Outlet, Rate, Router, chunks, stopped};
+use crate::config::TelegramSettings;
+use crate::domain::Channel;
+use crate::engine::{Body, Engine, Inbound, Outbound, Sender};
+
+/// Telegram's message length limit (characters).
+const MAX_TEXT: usize = 4096;
+/// Telegram's caption length limit (characters).
+const MAX_CAPTION: usize = 1024;
+/// Telegram's `callback_data` limit (bytes).
+const MAX_CALLBACK_DATA: usize = 64;
+/// Overall sending limit (Telegram FAQ: about 30 messages per second).
+pub const GLOBAL_RATE: Rate = Rate::new(30, Duration::from_secs(1));
+
+/// Why the Telegram adapter could not start.
+#[derive(Debug, Error)]
+pub enum TelegramError {
+    #[error("TELOXIDE_API_URL / channels.telegram.api_url {url:?} is not a valid URL: {message}")]
+    BadApiUrl { url: String, message: String },
+    #[error("channels.telegram.webhook_listen {addr:?} is not an address like 127.0.0.1:8443")]
+    BadListen { addr: String },
+    #[error("channels.telegram.webhook_url {url:?} is not a valid URL")]
+    BadWebhookUrl { url: String },
+    #[error("the Telegram webhook server cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("Telegram refused the bot token (TELOXIDE_TOKEN): {0}")]
+    Unauthorized(String),
+    #[error("Telegram refused the webhook: {0}")]
+    Webhook(String),
+}
+
+/// Builds the bot for `token`, pointed at `settings.api_url` when one is set.
+pub fn bot(token: &str, settings: &TelegramSettings) -> Result<Bot, TelegramError> {
+    let bot = Bot::new(token);
+    if settings.api_url.trim().is_empty() {
+        return Ok(bot);
+    }
+    let url = settings.api_url.trim();
+    let parsed = url::Url::parse(url).map_err(|e| TelegramError::BadApiUrl {
+        url: url.to_owned(),
+        message: e.to_string(),
+    })?;
+    Ok(bot.set_api_url(parsed))
+}
+
+/// One inbound item: the engine's message, and the callback query to acknowledge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelegramInbound {
+    pub inbound: Inbound,
+    pub callback: Option<CallbackQueryId>,
+}
+
+/// Who is staff on Telegram (from `[[staff]] telegram = ID`): only they are heard in groups.
+pub fn staff_ids(engine: &Engine) -> HashSet<i64> {
+    engine
+        .deps()
+        .settings
+        .staff
+        .iter()
+        .filter_map(|m| m.telegram)
+        .collect()
+}
+
+/// The name the engine uses for a message that is not text.
+fn unsupported_kind(message: &teloxide::types::Message) -> Option<&'static str> {
+    let MessageKind::Common(common) = &message.kind else {
+        return match &message.kind {
+            MessageKind::Dice(_) => Some("dice"),
+            // Service messages (members joining, titles, pins...) are nobody's question.
+            _ => None,
+        };
+    };
+    Some(match &common.media_kind {
+        MediaKind::Text(_) => return None,
+        MediaKind::Animation(_) => "GIF",
+        MediaKind::Audio(_) => "audio file",
+        MediaKind::Contact(_) => "contact",
+        MediaKind::Document(_) => "document",
+        MediaKind::Game(_) => "game",
+        MediaKind::Venue(_) => "venue",
+        MediaKind::Location(_) => "location",
+        MediaKind::Photo(_) => "photo",
+        MediaKind::Poll(_) => "poll",
+        MediaKind::Sticker(_) => "sticker",
+        MediaKind::Story(_) => "story",
+        MediaKind::Video(_) => "video",
+        MediaKind::VideoNote(_) => "video message",
+        MediaKind::Voice(_) => "voice message",
+        MediaKind::Migration(_) => return None,
+        _ => "message of this kind",
+    })
+}
+
+/// Translates one update; `None` for updates nobody needs to answer (service messages, bots,
+/// group chatter from non-staff, channel posts, member changes...).
+pub fn translate(
+    update: &Update,
+    staff: &HashSet<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<TelegramInbound> {
+    let (message, edited) = match &update.kind {
+        UpdateKind::Message(m) => (m, false),
+        UpdateKind::EditedMessage(m) => (m, true),
+        UpdateKind::CallbackQuery(q) => {
+            let data = q.data.clone()?;
+            let chat = match &q.message {
+                Some(m) => m.chat().id.0,
+                None => q.from.id.0 as i64,
+            };
+            if chat < 0 && !staff.contains(&(q.from.id.0 as i64)) {
+                return None;
+            }
+            return Some(TelegramInbound {
+                inbound: Inbound {
+                    channel: Channel::Telegram,
+                    chat: chat.to_string(),
+                    sender: Sender::ChatUser {
+                        user_id: q.from.id.0.to_string(),
+                        display_name: q.from.full_name(),
+                    },
+                    body: Body::Button(data),
+                    at: now,
+                },
+                callback: Some(q.id.clone()),
+            });
+        }
+        _ => return None,
+    };
+    let from = message.from.as_ref()?;
+    if from.is_bot {
+        return None;
+    }
+    let user_id = from.id.0 as i64;
+    if !message.chat.is_private() && !staff.contains(&user_id) {
+        return None;
+    }
+    let body = if edited {
+        Body::Unsupported("edited message".into())
+    } else if let Some(what) = unsupported_kind(message) {
+        Body::Unsupported(what.into())
+    } else {
+        Body::Text(message.text()?.to_owned())
+    };
+    Some(TelegramInbound {
+        inbound: Inbound {
+            channel: Channel::Telegram,
+            chat: message.chat.id.0.to_string(),
+            sender: Sender::ChatUser {
+                user_id: user_id.to_string(),
+                display_name: from.full_name(),
+            },
+            body,
+            at: now,
+        },
+        callback: None,
+    })
+}
+
+/// Handles one inbound item: acknowledge a button, ask the engine, route its messages.
+pub async fn handle(bot: &Bot, engine: &Engine, router: &Router, item: TelegramInbound) {
+    if let Some(id) = item.callback
+        && let Err(error) = bot.answer_callback_query(id).await
+    {
+        tracing::warn!(%error, "answerCallbackQuery failed");
+    }
+    let outcome = engine.handle(item.inbound).await;
+    router.post_outcome(outcome);
+}
+
+/// Inbound lanes for Telegram: one ordered queue per chat.
+pub fn inbound_lanes(bot: Bot, engine: Engine, router: Router) -> Lanes<TelegramInbound> {
+    Lanes::new(move |_chat, item| {
+        let bot = bot.clone();
+        let engine = engine.clone();
+        let router = router.clone();
+        async move { handle(&bot, &engine, &router, item).await }
+    })
+}
+
+fn queue(lanes: &Lanes<TelegramInbound>, item: TelegramInbound) {
+    let chat = item.inbound.chat.clone();
+    if lanes.push(&chat, item).is_err() {
+        tracing::warn!(chat, "Telegram update arrived during shutdown; not handled");
+    }
+}
+
+/// Registers the command menus: customers' in private chats, staff's in groups and in each
+/// staff member's private chat.
+pub async fn register_commands(bot: &Bot, staff: &HashSet<i64>) -> Result<(), RequestError> {
+    let customer = vec![BotCommand::new("help", "What I can do for you")];
+    let staff_commands = vec![
+        BotCommand::new("tickets", "Open tickets"),
+        BotCommand::new("customer", "Show a customer: /customer ID|EMAIL|NAME"),
+        BotCommand::new("claim", "Take a ticket: /claim ID"),
+        BotCommand::new("reply", "Answer a ticket's customer: /reply ID TEXT"),
+        BotCommand::new("resolve", "Close a ticket: /resolve ID [NOTE]"),
+        BotCommand::new("transfer", "Hand a ticket over: /transfer ID STAFF"),
+        BotCommand::new("atrisk", "Customers at risk: /atrisk [SEGMENT] [N]"),
+        BotCommand::new("help", "Staff commands"),
+    ];
+    bot.set_my_commands(customer)
+        .scope(BotCommandScope::AllPrivateChats)
+        .await?;
+    bot.set_my_commands(staff_commands.clone())
+        .scope(BotCommandScope::AllGroupChats)
+        .await?;
+    for id in staff {
+        let scope = BotCommandScope::Chat {
+            chat_id: Recipient::Id(ChatId(*id)),
+        };
+        if let Err(error) = bot
+            .set_my_commands(staff_commands.clone())
+            .scope(scope)
+            .await
+        {
+            // A staff member who never opened a chat with the bot: not fatal.
+            tracing::warn!(staff = id, %error, "cannot set the staff command menu");
+        }
+    }
+    Ok(())
+}
+
+fn allowed_updates() -> Vec<AllowedUpdate> {
+    vec![
+        AllowedUpdate::Message,
+        AllowedUpdate::EditedMessage,
+        AllowedUpdate::CallbackQuery,
+    ]
+}
+
+/// Checks the token and prepares the bot: `getMe`, then the command menus.
+pub async fn prepare(bot: &Bot, staff: &HashSet<i64>) -> Result<(), TelegramError> {
+    let mut backoff = Backoff::default();
+    loop {
+        match bot.get_me().await {
+            Ok(me) => {
+                tracing::info!(bot = %me.username(), "connected to Telegram");
+                break;
+            }
+            Err(RequestError::Api(ApiError::InvalidToken)) => {
+                return Err(TelegramError::Unauthorized(
+                    "getMe answered that the token is invalid".into(),
+                ));
+            }
+            Err(error) => {
+                let wait = backoff.next();
+                tracing::warn!(%error, ?wait, "cannot reach Telegram; retrying");
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+    if let Err(error) = register_commands(bot, staff).await {
+        tracing::warn!(%error, "cannot register the command menus");
+    }
+    Ok(())
+}
+
+/// Exponential backoff: 1 s, 2 s, 4 s... at most 60 s.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    pub fn next(&mut self) -> Duration {
+        let wait = Duration::from_secs(1 << self.failures.min(6)).min(Duration::from_secs(60));
+        self.failures += 1;
+        wait
+    }
+
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+/// Long polling until `shutdown` turns true. Lost connections are retried with backoff.
+/// Updates are confirmed to Telegram once queued, with a last `getUpdates` at shutdown.
+pub async fn poll(
+    bot: Bot,
+    engine: Engine,
+    lanes: Lanes<TelegramInbound>,
+    timeout_secs: u32,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let staff = staff_ids(&engine);
+    let clock = engine.deps().clock.clone();
+    if let Err(error) = bot.delete_webhook().await {
+        tracing::warn!(%error, "deleteWebhook failed (polling continues)");
+    }
+    let mut offset: Option<i32> = None;
+    let mut backoff = Backoff::default();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let mut request = bot
+            .get_updates()
+            .timeout(timeout_secs)
+            .allowed_updates(allowed_updates());
+        if let Some(offset) = offset {
+            request = request.offset(offset);
+        }
+        let result = tokio::select! {
+            result = request.send() => result,
+            _ = stopped(&mut shutdown) => break,
+        };
+        match result {
+            Ok(updates) => {
+                backoff.reset();
+                for update in updates {
+                    offset = Some(update.id.0 as i32 + 1);
+                    match translate(&update, &staff, clock.now()) {
+                        Some(item) => queue(&lanes, item),
+                        None => tracing::debug!(update = update.id.0, "update ignored"),
+                    }
+                }
+            }
+            Err(error) => {
+                let wait = match &error {
+                    RequestError::RetryAfter(s) => s.duration(),
+                    _ => backoff.next(),
+                };
+                tracing::warn!(%error, ?wait, "getUpdates failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stopped(&mut shutdown) => break,
+                }
+            }
+        }
+    }
+    // Confirm what was received, so a restart does not answer it twice.
+    if let Some(offset) = offset {
+        let confirm = bot.get_updates().offset(offset).timeout(0).limit(1).send();
+        if let Err(error) = tokio::time::timeout(Duration::from_secs(5), confirm)
+            .await
+            .unwrap_or_else(|_| Err(RequestError::Io(Arc::new(std::io::ErrorKind::TimedOut.into()))))
+        {
+            tracing::warn!(%error, "could not confirm the last updates to Telegram");
+        }
+    }
+}
+
+/// The secret Telegram sends back in `X-Telegram-Bot-Api-Secret-Token` (derived from the
+/// token, so it survives restarts without being configured).
+fn webhook_secret(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("crmbot-webhook:{token}").as_bytes());
+    digest.iter().take(24).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Serves the webhook until `shutdown`; registers it with `setWebhook` first.
+pub async fn webhook(
+    bot: Bot,
+    token: &str,
+    engine: Engine,
+    lanes: Lanes<TelegramInbound>,
+    settings: &TelegramSettings,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), TelegramError> {
+    use axum::http::{HeaderMap, StatusCode};
+    let addr: SocketAddr = settings
+        .webhook_listen
+        .parse()
+        .map_err(|_| TelegramError::BadListen {
+            addr: settings.webhook_listen.clone(),
+        })?;
+    let url = url::Url::parse(&settings.webhook_url).map_err(|_| {
+        TelegramError::BadWebhookUrl {
+            url: settings.webhook_url.clone(),
+        }
+    })?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| TelegramError::Listen {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let secret = Arc::new(webhook_secret(token));
+    bot.set_webhook(url)
+        .secret_token(secret.as_str().to_owned())
+        .allowed_updates(allowed_updates())
+        .await
+        .map_err(|e| TelegramError::Webhook(e.to_string()))?;
+    let staff = Arc::new(staff_ids(&engine));
+    let clock = engine.deps().clock.clone();
+    let app = axum::Router::new().fallback(axum::routing::post(
+        move |headers: HeaderMap, body: axum::body::Bytes| {
+            let secret = secret.clone();
+            let staff = staff.clone();
+            let clock = clock.clone();
+            let lanes = lanes.clone();
+            async move {
+                let given = headers
+                    .get("x-telegram-bot-api-secret-token")
+                    .and_then(|v| v.to_str().ok());
+                if given != Some(secret.as_str()) {
+                    return StatusCode::UNAUTHORIZED;
+                }
+                match serde_json::from_slice::<Update>(&body) {
+                    Ok(update) => {
+                        if let Some(item) = translate(&update, &staff, clock.now()) {
+                            queue(&lanes, item);
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "unreadable webhook update ignored"),
+                }
+                StatusCode::OK
+            }
+        },
+    ));
+    tracing::info!(%addr, "Telegram webhook listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            stopped(&mut shutdown).await;
+        })
+        .await
+        .map_err(|source| TelegramError::Listen {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+/// One Bot API request's worth of an [`Outbound`].
+#[derive(Debug, Clone)]
+pub enum TelegramPart {
+    Text {
+        text: String,
+        keyboard: Option<InlineKeyboardMarkup>,
+    },
+    Photo {
+        png: Vec<u8>,
+        caption: String,
+        keyboard: Option<InlineKeyboardMarkup>,
+    },
+}
+
+/// Sends through the Bot API.
+pub struct TelegramOutlet {
+    bot: Bot,
+}
+
+impl TelegramOutlet {
+    pub fn new(bot: Bot) -> TelegramOutlet {
+        TelegramOutlet { bot }
+    }
+}
+
+fn keyboard(buttons: &[crate::engine::Button]) -> Option<InlineKeyboardMarkup> {
+    let rows: Vec<Vec<InlineKeyboardButton>> = buttons
+        .iter()
+        .filter(|b| {
+            let fits = b.data.len() <= MAX_CALLBACK_DATA;
+            if !fits {
+                tracing::error!(label = %b.label, "button data over Telegram's 64 bytes; button left out");
+            }
+            fits
+        })
+        .map(|b| vec![InlineKeyboardButton::callback(b.label.clone(), b.data.clone())])
+        .collect();
+    (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
+}
+
+fn classify(error: RequestError) -> DeliveryError {
+    match error {
+        RequestError::RetryAfter(s) => DeliveryError::RetryAfter(s.duration()),
+        RequestError::Network(e) => DeliveryError::Transient(e.to_string()),
+        RequestError::Io(e) => DeliveryError::Transient(e.to_string()),
+        RequestError::InvalidJson { source, .. } => DeliveryError::Transient(source.to_string()),
+        RequestError::Api(ApiError::Unknown(message)) if message.contains("Internal") => {
+            DeliveryError::Transient(message)
+        }
+        other => DeliveryError::Permanent(other.to_string()),
+    }
+}
+
+impl Outlet for TelegramOutlet {
+    type Part = TelegramPart;
+
+    fn split(&self, message: Outbound) -> Vec<TelegramPart> {
+        let mut parts: Vec<TelegramPart> = chunks(&message.text, MAX_TEXT)
+            .into_iter()
+            .map(|text| TelegramPart::Text {
+                text,
+                keyboard: None,
+            })
+            .collect();
+        if let Some(image) = message.image {
+            let caption: String = image.caption.chars().take(MAX_CAPTION).collect();
+            parts.push(TelegramPart::Photo {
+                png: image.png,
+                caption,
+                keyboard: None,
+            });
+        }
+        if let Some(markup) = keyboard(&message.buttons) {
+            match parts.last_mut() {
+                Some(
+                    TelegramPart::Text { keyboard, .. } | TelegramPart::Photo { keyboard, .. },
+                ) => *keyboard = Some(markup),
+                None => parts.push(TelegramPart::Text {
+                    text: "…".into(),
+                    keyboard: Some(markup),
+                }),
+            }
+        }
+        parts
+    }
+
+    fn chat_rates(&self, chat: &str) -> Vec<Rate> {
+        let mut rates = vec![Rate::new(1, Duration::from_secs(1))];
+        if chat.starts_with('-') {
+            rates.push(Rate::new(20, Duration::from_secs(60)));
+        }
+        rates
+    }
+
+    fn send<'a>(
+        &'a self,
+        chat: &'a str,
+        part: &'a TelegramPart,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let chat_id = ChatId(chat.parse::<i64>().map_err(|_| {
+                DeliveryError::Permanent(format!("{chat:?} is not a Telegram chat id"))
+            })?);
+            let result = match part {
+                TelegramPart::Text { text, keyboard } => {
+                    let mut request = self.bot.send_message(chat_id, text.clone());
+                    if let Some(k) = keyboard {
+                        request = request.reply_markup(k.clone());
+                    }
+                    request.await.map(|_| ())
+                }
+                TelegramPart::Photo {
+                    png,
+                    caption,
+                    keyboard,
+                } => {
+                    let file = InputFile::memory(png.clone()).file_name("chart.png");
+                    let mut request = self.bot.send_photo(chat_id, file);
+                    if !caption.is_empty() {
+                        request = request.caption(caption.clone());
+                    }
+                    if let Some(k) = keyboard {
+                        request = request.reply_markup(k.clone());
+                    }
+                    request.await.map(|_| ())
+                }
+            };
+            result.map_err(classify)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn update(json: serde_json::Value) -> Update {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap()
+    }
+
+    fn message(chat: serde_json::Value, from: i64, extra: serde_json::Value) -> serde_json::Value {
+        let mut m = serde_json::json!({
+            "message_id": 5, "date": 1_700_000_000,
+            "chat": chat,
+            "from": {"id": from, "is_bot": false, "first_name": "Ann", "last_name": "Lee"},
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            m[k] = v.clone();
+        }
+        m
+    }
+
+    fn private(id: i64) -> serde_json::Value {
+        serde_json::json!({"id": id, "type": "private", "first_name": "Ann"})
+    }
+
+    #[test]
+    fn private_text_is_a_customer_message() {
+        let u = update(serde_json::json!({"update_id": 1,
+            "message": message(private(77), 77, serde_json::json!({"text": "hi"}))}));
+        let item = translate(&u, &HashSet::new(), now()).unwrap();
+        assert_eq!(item.inbound.chat, "77");
+        assert_eq!(item.inbound.body, Body::Text("hi".into()));
+        assert_eq!(
+            item.inbound.sender,
+            Sender::ChatUser {
+                user_id: "77".into(),
+                display_name: "Ann Lee".into()
+            }
+        );
+    }
+
+    #[test]
+    fn stickers_and_edits_are_unsupported_not_errors() {
+        let sticker = serde_json::json!({"file_id": "f", "file_unique_id": "u", "type": "regular",
+            "width": 1, "height": 1, "is_animated": false, "is_video": false});
+        let u = update(serde_json::json!({"update_id": 2,
+            "message": message(private(77), 77, serde_json::json!({"sticker": sticker}))}));
+        let item = translate(&u, &HashSet::new(), now()).unwrap();
+        assert_eq!(item.inbound.body, Body::Unsupported("sticker".into()));
+        let u = update(serde_json::json!({"update_id": 3,
+            "edited_message": message(private(77), 77, serde_json::json!({"text": "x", "edit_date": 1_700_000_001}))}));
+        let item = translate(&u, &HashSet::new(), now()).unwrap();
+        assert_eq!(item.inbound.body, Body::Unsupported("edited message".into()));
+    }
+
+    #[test]
+    fn groups_hear_only_staff() {
+        let group = serde_json::json!({"id": -100, "type": "group", "title": "Staff"});
+        let from_customer = update(serde_json::json!({"update_id": 4,
+            "message": message(group.clone(), 77, serde_json::json!({"text": "/tickets"}))}));
+        let staff: HashSet<i64> = [1001].into();
+        assert!(translate(&from_customer, &staff, now()).is_none());
+        let from_staff = update(serde_json::json!({"update_id": 5,
+            "message": message(group, 1001, serde_json::json!({"text": "/tickets"}))}));
+        assert_eq!(translate(&from_staff, &staff, now()).unwrap().inbound.chat, "-100");
+    }
+
+    #[test]
+    fn callback_queries_are_button_presses() {
+        let u = update(serde_json::json!({"update_id": 6, "callback_query": {
+            "id": "cb1", "chat_instance": "ci", "data": "csat:5",
+            "from": {"id": 77, "is_bot": false, "first_name": "Ann"},
+            "message": message(private(77), 77, serde_json::json!({"text": "rate us"}))}}));
+        let item = translate(&u, &HashSet::new(), now()).unwrap();
+        assert_eq!(item.inbound.body, Body::Button("csat:5".into()));
+        assert_eq!(item.callback, Some(CallbackQueryId("cb1".into())));
+    }
+
+    #[test]
+    fn group_chats_are_paced_per_minute_too() {
+        let outlet = TelegramOutlet::new(Bot::new("1:x"));
+        assert_eq!(outlet.chat_rates("77").len(), 1);
+        assert_eq!(outlet.chat_rates("-100").len(), 2);
+    }
+}
