@@ -4,4 +4,7 @@
 mod cli;
 mod common;
 mod conversation;
+mod discord;
+mod fakes;
 mod store;
+mod telegram;

@@ -1,0 +1,105 @@
+//! The real Discord adapter (serenity) against the fake REST API and gateway: DM replies,
+//! slash commands registered per guild and answered ephemerally, guild chatter ignored, a
+//! 429 waited out; and the cross-platform path: a Telegram customer's escalation reaches
+//! the Discord staff channel and the staff reply typed there reaches the Telegram customer.
+
+use std::time::Duration;
+
+use crmbot::config::{Destination, Secrets};
+use crmbot::domain::Channel;
+use serde_json::json;
+
+use crate::fakes::discord::FakeDiscord;
+use crate::fakes::telegram::FakeTelegram;
+use crate::fakes::{self, Running};
+
+const LIMIT: Duration = Duration::from_secs(5);
+const GUILD: u64 = 31337;
+const STAFF_CHANNEL: u64 = 900;
+/// bob, staff on Discord in `common::settings`.
+const BOB: u64 = 2002;
+
+fn secrets(telegram: bool) -> Secrets {
+    Secrets {
+        telegram_token: telegram.then(|| "123456:TEST-TOKEN".to_string()),
+        discord_token: Some("fake-discord-token".into()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dms_slash_commands_and_rate_limits() {
+    let fake = FakeDiscord::start().await;
+    let url = fake.url.clone();
+    let (_dir, _store, engine) = fakes::engine(|s| {
+        s.channels.discord.enabled = true;
+        s.channels.discord.api_url = url;
+        s.channels.discord.guild_id = Some(GUILD);
+    });
+    let running = Running::start(engine, secrets(false)).await;
+    fake.wait_ready(LIMIT).await;
+    fake.wait_for(&format!("PUT /api/v10/applications/{}/guilds/{GUILD}/commands", fakes::discord::APP_ID), &["reply", "tickets"], LIMIT).await;
+
+    // A customer's DM gets its reply in the DM channel.
+    fake.message(None, 800, 3001, "hi");
+    fake.wait_for("POST /api/v10/channels/800/messages", &[], LIMIT).await;
+
+    // Chatter in a guild channel from someone who is not staff is not answered.
+    fake.message(Some(GUILD), STAFF_CHANNEL, 3002, "hello everyone");
+
+    // A staff slash command is deferred ephemerally, then answered by editing the response.
+    fake.slash_command(801, BOB, "tickets", json!([]));
+    let defer = fake.wait_for("/callback", &[], LIMIT).await;
+    assert_eq!(defer.body["type"], 5, "deferred: {}", defer.text());
+    assert_eq!(defer.body["data"]["flags"], 64, "ephemeral: {}", defer.text());
+    fake.wait_for("PATCH /api/v10/webhooks/", &["ticket"], LIMIT).await;
+
+    // A 429 on a channel message is waited out and the message sent again.
+    fake.fail_next_message();
+    fake.message(None, 802, 3003, "where is my order?");
+    fake.wait_for("POST /api/v10/channels/802/messages", &[], LIMIT).await;
+    running.stop().await;
+
+    let requests = fake.requests();
+    let to_802: Vec<_> = requests.iter().filter(|r| r.method.contains("/channels/802/")).collect();
+    assert_eq!(to_802[0].status, 429);
+    assert!(to_802.iter().any(|r| r.status == 200));
+    assert!(
+        !requests.iter().any(|r| r.method.contains(&format!("/channels/{STAFF_CHANNEL}/"))),
+        "guild chatter from non-staff was ignored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_telegram_escalation_reaches_discord_staff_and_their_reply_reaches_telegram() {
+    let telegram = FakeTelegram::start().await;
+    let discord = FakeDiscord::start().await;
+    let (tg_url, dc_url) = (telegram.url.clone(), discord.url.clone());
+    let (_dir, _store, engine) = fakes::engine(|s| {
+        s.channels.telegram.enabled = true;
+        s.channels.telegram.api_url = tg_url;
+        s.channels.telegram.poll_timeout_secs = 1;
+        s.channels.discord.enabled = true;
+        s.channels.discord.api_url = dc_url;
+        s.escalation.notify = vec![Destination {
+            channel: Channel::Discord,
+            chat: STAFF_CHANNEL.to_string(),
+        }];
+    });
+    let running = Running::start(engine, secrets(true)).await;
+    discord.wait_ready(LIMIT).await;
+    telegram.wait_for("setmycommands", &["all_private_chats"], LIMIT).await;
+
+    telegram.private_text(7000, "I want to talk to a human");
+    telegram.wait_for("sendmessage", &["7000", "ticket #1"], LIMIT).await;
+    let card = discord
+        .wait_for(&format!("POST /api/v10/channels/{STAFF_CHANNEL}/messages"), &["New ticket #1", "telegram"], LIMIT)
+        .await;
+    println!("escalation card on Discord: {}", card.text());
+
+    discord.message(Some(GUILD), STAFF_CHANNEL, BOB, "/reply 1 Hello from Bob, I'm on it");
+    telegram.wait_for("sendmessage", &["7000", "Hello from Bob, I'm on it"], LIMIT).await;
+    discord
+        .wait_for(&format!("POST /api/v10/channels/{STAFF_CHANNEL}/messages"), &["Sent to the customer of ticket #1"], LIMIT)
+        .await;
+    running.stop().await;
+}

@@ -1,0 +1,121 @@
+//! The real Telegram adapter (teloxide) against the fake Bot API: replies, command menus,
+//! unsupported updates, button presses, charts and keyboards, staff groups, a 429 that
+//! delays and does not drop, and the update confirmation at shutdown.
+
+use std::time::{Duration, Instant};
+
+use crmbot::config::Secrets;
+use crmbot::domain::Channel;
+use crmbot::engine::{Address, Button, Image, Outbound};
+
+use crate::fakes::telegram::FakeTelegram;
+use crate::fakes::{self, Running};
+
+const LIMIT: Duration = Duration::from_secs(5);
+
+fn secrets() -> Secrets {
+    Secrets {
+        telegram_token: Some("123456:TEST-TOKEN".into()),
+        discord_token: None,
+    }
+}
+
+async fn start(fake: &FakeTelegram) -> (tempfile::TempDir, Running) {
+    let url = fake.url.clone();
+    let (dir, _store, engine) = fakes::engine(|s| {
+        s.channels.telegram.enabled = true;
+        s.channels.telegram.api_url = url;
+        s.channels.telegram.poll_timeout_secs = 1;
+    });
+    let running = Running::start(engine, secrets()).await;
+    (dir, running)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_get_replies_and_every_update_kind_is_answered() {
+    let fake = FakeTelegram::start().await;
+    let (_dir, running) = start(&fake).await;
+
+    // Command menus: customers in private chats, staff in groups and in their own chat.
+    fake.wait_for("setmycommands", &["all_private_chats", "help"], LIMIT).await;
+    fake.wait_for("setmycommands", &["all_group_chats", "tickets"], LIMIT).await;
+    fake.wait_for("setmycommands", &["1001", "reply"], LIMIT).await;
+
+    let sent = Instant::now();
+    fake.private_text(5555, "hi");
+    let reply = fake.wait_for("sendmessage", &["5555"], LIMIT).await;
+    println!("telegram reply latency through the fake: {:?}", reply.at - sent);
+
+    fake.private_sticker(5556);
+    fake.wait_for("sendmessage", &["5556", "sticker"], LIMIT).await;
+
+    fake.callback(5557, "cb-1", "/help");
+    fake.wait_for("answercallbackquery", &["cb-1"], LIMIT).await;
+    fake.wait_for("sendmessage", &["5557"], LIMIT).await;
+
+    // Staff in a group are answered; other people in the group are not.
+    fake.group_text(-100777, 4242, "/tickets");
+    fake.group_text(-100777, 1001, "/tickets");
+    fake.wait_for("sendmessage", &["-100777", "ticket"], LIMIT).await;
+
+    // Posting to any address through the router: text, keyboard, chart.
+    let to = Address { channel: Channel::Telegram, chat: "5558".into() };
+    running
+        .router
+        .post(Outbound {
+            to,
+            text: "How did we do?".into(),
+            buttons: vec![Button { label: "Great".into(), data: "csat:5".into() }],
+            image: Some(Image { png: b"\x89PNG\r\n\x1a\nfake".to_vec(), caption: "Weekly revenue".into() }),
+        })
+        .unwrap();
+    fake.wait_for("sendmessage", &["5558", "How did we do?"], LIMIT).await;
+    let photo = fake.wait_for("sendphoto", &["chart.png", "Weekly revenue", "csat:5"], LIMIT).await;
+    assert!(photo.text().contains("PNG"), "the PNG bytes are uploaded");
+
+    let last_update = fake.private_text(5559, "hello again");
+    fake.wait_for("sendmessage", &["5559"], LIMIT).await;
+    running.stop().await;
+
+    let group_replies = fake.calls("sendmessage").into_iter().filter(|r| r.text().contains("-100777")).count();
+    assert_eq!(group_replies, 1, "only the staff member in the group is answered");
+    // The last getUpdates confirms everything received, so a restart answers nothing twice.
+    let polls: Vec<_> = fake.requests().into_iter().filter(|r| r.method == "getupdates").collect();
+    assert_eq!(polls.last().unwrap().body["offset"].as_i64(), Some(last_update + 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_delays_the_message_and_does_not_drop_it() {
+    let fake = FakeTelegram::start().await;
+    let (_dir, running) = start(&fake).await;
+    fake.wait_for("setmycommands", &["all_private_chats"], LIMIT).await;
+
+    fake.fail_next("sendMessage", 1);
+    fake.private_text(6000, "where is my order?");
+    let delivered = fake.wait_for("sendmessage", &["6000"], LIMIT).await;
+    running.stop().await;
+
+    let attempts: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "sendmessage" && r.text().contains("6000"))
+        .collect();
+    assert_eq!(attempts[0].status, 429, "the first attempt was rate limited");
+    assert!(
+        delivered.at - attempts[0].at >= Duration::from_secs(1),
+        "retry_after was honoured: {:?}",
+        delivered.at - attempts[0].at
+    );
+    assert_eq!(
+        attempts.iter().filter(|r| r.status == 200 && r.text() == attempts[0].text()).count(),
+        1,
+        "the rate-limited message was sent again exactly once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enabled_channel_without_its_token_names_the_variable() {
+    let (_dir, _store, engine) = fakes::engine(|s| s.channels.telegram.enabled = true);
+    let error = crmbot::runner::start(engine, &Secrets::default()).await.err().unwrap();
+    assert!(error.to_string().contains("TELOXIDE_TOKEN"), "{error}");
+}
