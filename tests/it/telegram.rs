@@ -119,3 +119,77 @@ async fn an_enabled_channel_without_its_token_names_the_variable() {
     let error = crmbot::runner::start(engine, &Secrets::default()).await.err().unwrap();
     assert!(error.to_string().contains("TELOXIDE_TOKEN"), "{error}");
 }
+
+/// The real binary: `crmbot run` with only TELOXIDE_TOKEN and TELOXIDE_API_URL, on a store
+/// made by `crmbot demo`, answers a private message through sendMessage, stops cleanly on
+/// SIGTERM, and the message is in the store with its sentiment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crmbot_run_answers_on_telegram_and_logs_the_message_with_its_sentiment() {
+    use std::process::{Command, Stdio};
+    const BIN: &str = env!("CARGO_BIN_EXE_crmbot");
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let crmbot = || {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(crate::common::repo())
+            .env_remove("CRMBOT_STORE")
+            .env_remove("DISCORD_TOKEN")
+            .env_remove("DISCORD_API_URL")
+            .arg("--store")
+            .arg(&store);
+        cmd
+    };
+    let demo = crmbot().args(["demo", "--customers", "30"]).output().unwrap();
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+
+    let mut child = crmbot()
+        .arg("run")
+        .env("TELOXIDE_TOKEN", "123456:TEST-TOKEN")
+        .env("TELOXIDE_API_URL", &fake.url)
+        .env("CRMBOT_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    fake.wait_for("getupdates", &[], Duration::from_secs(10)).await;
+
+    let pushed = Instant::now();
+    fake.private_text(8000, "this is terrible, my parcel never arrived");
+    let reply = fake.wait_for("sendmessage", &["8000"], LIMIT).await;
+    let latency = reply.at - pushed;
+    println!("crmbot run: Telegram reply latency through the fake Bot API: {latency:?}");
+    assert!(latency < Duration::from_secs(1), "answered in {latency:?}");
+
+    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "crmbot run did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("the store is flushed"), "{stderr}");
+
+    let id = {
+        let opened = crmbot::store::Store::open(&crmbot::store::StoreOptions::at(&store)).unwrap();
+        let key = crmbot::store::IdentityKey { channel: Channel::Telegram, user_id: "8000".into() };
+        opened.customer_for_identity(&key).unwrap().expect("the Telegram user became a customer")
+    };
+    let report = crmbot().args(["customer", &id.to_string(), "--json"]).output().unwrap();
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let inbound = report["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["direction"] == "inbound" && i["channel"] == "telegram")
+        .expect("the message is logged");
+    let sentiment = inbound["sentiment"].as_f64().expect("with its sentiment");
+    assert!(sentiment < 0.0, "a complaint scores negative: {inbound}");
+}
