@@ -14,9 +14,9 @@ use crmbot::app;
 use crmbot::channels::console::{self, ConsoleIdentity};
 use crmbot::clock::{Clock, FixedClock, SystemClock};
 use crmbot::config::{Secrets, Settings};
-use crmbot::runner;
 use crmbot::demo::{self, DemoSpec};
 use crmbot::domain::{Customer, CustomerId, Event, Interaction};
+use crmbot::runner;
 
 #[derive(Debug, Parser)]
 #[command(name = "crmbot", version, about = "A customer-relationship chat agent")]

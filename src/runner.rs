@@ -83,7 +83,11 @@ impl Outlet for ConsoleOutlet {
         Vec::new()
     }
 
-    fn send<'a>(&'a self, _chat: &'a str, part: &'a String) -> BoxFuture<'a, Result<(), DeliveryError>> {
+    fn send<'a>(
+        &'a self,
+        _chat: &'a str,
+        part: &'a String,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
             println!("{part}");
             Ok(())
@@ -137,7 +141,11 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
     let mut outboxes = Vec::new();
     if let Some(bot) = &bot {
         let outlet = Arc::new(TelegramOutlet::new(bot.clone()));
-        outboxes.push(Outbox::new(Channel::Telegram, outlet, telegram::GLOBAL_RATE));
+        outboxes.push(Outbox::new(
+            Channel::Telegram,
+            outlet,
+            telegram::GLOBAL_RATE,
+        ));
     }
     if let Some(token) = &discord_token {
         let http = Arc::new(discord::http(token, &channels.discord));
@@ -171,8 +179,14 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
                 }
                 match settings.mode {
                     TelegramMode::Polling => {
-                        telegram::poll(bot, engine, task_lanes, settings.poll_timeout_secs, shutdown)
-                            .await;
+                        telegram::poll(
+                            bot,
+                            engine,
+                            task_lanes,
+                            settings.poll_timeout_secs,
+                            shutdown,
+                        )
+                        .await;
                     }
                     TelegramMode::Webhook => {
                         telegram::webhook(bot, &token, engine, task_lanes, &settings, shutdown)

@@ -155,7 +155,10 @@ async fn answer_command(http: &Http, interaction: &CommandInteraction, messages:
             if let Some(png) = part.file {
                 followup = followup.add_file(CreateAttachment::bytes(png, "chart.png"));
             }
-            interaction.create_followup(http, followup).await.map(|_| ())
+            interaction
+                .create_followup(http, followup)
+                .await
+                .map(|_| ())
         };
         if let Err(error) = result {
             tracing::warn!(%error, "cannot answer a slash command");
@@ -181,8 +184,16 @@ fn commands() -> Vec<CommandSpec> {
         CreateCommandOption::new(CommandOptionType::String, name, what).required(required)
     };
     vec![
-        ("help", CreateCommand::new("help").description("What the bot can do"), &[]),
-        ("tickets", CreateCommand::new("tickets").description("Open tickets"), &[]),
+        (
+            "help",
+            CreateCommand::new("help").description("What the bot can do"),
+            &[],
+        ),
+        (
+            "tickets",
+            CreateCommand::new("tickets").description("Open tickets"),
+            &[],
+        ),
         (
             "customer",
             CreateCommand::new("customer")
@@ -255,7 +266,11 @@ pub fn command_text(interaction: &CommandInteraction) -> String {
     let ordered = order
         .iter()
         .filter_map(|o| options.iter().find(|opt| opt.name == *o))
-        .chain(options.iter().filter(|opt| !order.contains(&opt.name.as_str())));
+        .chain(
+            options
+                .iter()
+                .filter(|opt| !order.contains(&opt.name.as_str())),
+        );
     for option in ordered {
         if let Some(v) = value(&option.value) {
             text.push(' ');
@@ -315,7 +330,10 @@ pub fn translate(
 fn sender(user: &serenity::all::User) -> Sender {
     Sender::ChatUser {
         user_id: user.id.get().to_string(),
-        display_name: user.global_name.clone().unwrap_or_else(|| user.name.clone()),
+        display_name: user
+            .global_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone()),
     }
 }
 
@@ -434,12 +452,13 @@ pub async fn run(
         if *shutdown.borrow() {
             return Ok(());
         }
-        let built = serenity::client::ClientBuilder::new_with_http(http(token, settings), intents())
-            .event_handler_arc(handler.clone());
+        let built =
+            serenity::client::ClientBuilder::new_with_http(http(token, settings), intents())
+                .event_handler_arc(handler.clone());
         let mut client = match built.await {
             Ok(client) => client,
             Err(error) => {
-                let wait = backoff.next();
+                let wait = backoff.delay();
                 tracing::warn!(%error, ?wait, "cannot start the Discord client; retrying");
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => continue,
@@ -466,7 +485,7 @@ pub async fn run(
                 GatewayError::DisallowedGatewayIntents | GatewayError::InvalidGatewayIntents,
             )) => return Err(DiscordError::Intents),
             other => {
-                let wait = backoff.next();
+                let wait = backoff.delay();
                 match other {
                     Ok(()) => tracing::warn!(?wait, "the Discord connection ended; reconnecting"),
                     Err(error) => {
@@ -560,10 +579,7 @@ fn classify(error: serenity::Error) -> DeliveryError {
             } else if status >= 500 {
                 DeliveryError::Transient(format!("HTTP {status}"))
             } else {
-                DeliveryError::Permanent(format!(
-                    "HTTP {status}: {}",
-                    response.error.message
-                ))
+                DeliveryError::Permanent(format!("HTTP {status}: {}", response.error.message))
             }
         }
         serenity::Error::Http(HttpError::Request(e)) => DeliveryError::Transient(e.to_string()),

@@ -272,7 +272,7 @@ pub async fn prepare(bot: &Bot, staff: &HashSet<i64>) -> Result<(), TelegramErro
                 ));
             }
             Err(error) => {
-                let wait = backoff.next();
+                let wait = backoff.delay();
                 tracing::warn!(%error, ?wait, "cannot reach Telegram; retrying");
                 tokio::time::sleep(wait).await;
             }
@@ -291,7 +291,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    pub fn next(&mut self) -> Duration {
+    pub fn delay(&mut self) -> Duration {
         let wait = Duration::from_secs(1 << self.failures.min(6)).min(Duration::from_secs(60));
         self.failures += 1;
         wait
@@ -347,7 +347,7 @@ pub async fn poll(
             Err(error) => {
                 let wait = match &error {
                     RequestError::RetryAfter(s) => s.duration(),
-                    _ => backoff.next(),
+                    _ => backoff.delay(),
                 };
                 tracing::warn!(%error, ?wait, "getUpdates failed; retrying");
                 tokio::select! {
@@ -362,7 +362,11 @@ pub async fn poll(
         let confirm = bot.get_updates().offset(offset).timeout(0).limit(1).send();
         if let Err(error) = tokio::time::timeout(Duration::from_secs(5), confirm)
             .await
-            .unwrap_or_else(|_| Err(RequestError::Io(Arc::new(std::io::ErrorKind::TimedOut.into()))))
+            .unwrap_or_else(|_| {
+                Err(RequestError::Io(Arc::new(
+                    std::io::ErrorKind::TimedOut.into(),
+                )))
+            })
         {
             tracing::warn!(%error, "could not confirm the last updates to Telegram");
         }
@@ -387,16 +391,15 @@ pub async fn webhook(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), TelegramError> {
     use axum::http::{HeaderMap, StatusCode};
-    let addr: SocketAddr = settings
-        .webhook_listen
-        .parse()
-        .map_err(|_| TelegramError::BadListen {
-            addr: settings.webhook_listen.clone(),
-        })?;
-    let url = url::Url::parse(&settings.webhook_url).map_err(|_| {
-        TelegramError::BadWebhookUrl {
-            url: settings.webhook_url.clone(),
-        }
+    let addr: SocketAddr =
+        settings
+            .webhook_listen
+            .parse()
+            .map_err(|_| TelegramError::BadListen {
+                addr: settings.webhook_listen.clone(),
+            })?;
+    let url = url::Url::parse(&settings.webhook_url).map_err(|_| TelegramError::BadWebhookUrl {
+        url: settings.webhook_url.clone(),
     })?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -587,11 +590,14 @@ mod tests {
     use chrono::TimeZone;
 
     fn update(json: serde_json::Value) -> Update {
-        serde_json::from_value(json).unwrap()
+        // As on the wire: teloxide's `Update` does not deserialize from a `Value`.
+        serde_json::from_str(&json.to_string()).unwrap()
     }
 
     fn now() -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap()
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 27, 10, 0, 0)
+            .unwrap()
     }
 
     fn message(chat: serde_json::Value, from: i64, extra: serde_json::Value) -> serde_json::Value {
@@ -637,7 +643,10 @@ mod tests {
         let u = update(serde_json::json!({"update_id": 3,
             "edited_message": message(private(77), 77, serde_json::json!({"text": "x", "edit_date": 1_700_000_001}))}));
         let item = translate(&u, &HashSet::new(), now()).unwrap();
-        assert_eq!(item.inbound.body, Body::Unsupported("edited message".into()));
+        assert_eq!(
+            item.inbound.body,
+            Body::Unsupported("edited message".into())
+        );
     }
 
     #[test]
@@ -649,7 +658,10 @@ mod tests {
         assert!(translate(&from_customer, &staff, now()).is_none());
         let from_staff = update(serde_json::json!({"update_id": 5,
             "message": message(group, 1001, serde_json::json!({"text": "/tickets"}))}));
-        assert_eq!(translate(&from_staff, &staff, now()).unwrap().inbound.chat, "-100");
+        assert_eq!(
+            translate(&from_staff, &staff, now()).unwrap().inbound.chat,
+            "-100"
+        );
     }
 
     #[test]

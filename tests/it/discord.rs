@@ -37,11 +37,20 @@ async fn dms_slash_commands_and_rate_limits() {
     });
     let running = Running::start(engine, secrets(false)).await;
     fake.wait_ready(LIMIT).await;
-    fake.wait_for(&format!("PUT /api/v10/applications/{}/guilds/{GUILD}/commands", fakes::discord::APP_ID), &["reply", "tickets"], LIMIT).await;
+    fake.wait_for(
+        &format!(
+            "PUT /api/v10/applications/{}/guilds/{GUILD}/commands",
+            fakes::discord::APP_ID
+        ),
+        &["reply", "tickets"],
+        LIMIT,
+    )
+    .await;
 
     // A customer's DM gets its reply in the DM channel.
     fake.message(None, 800, 3001, "hi");
-    fake.wait_for("POST /api/v10/channels/800/messages", &[], LIMIT).await;
+    fake.wait_for("POST /api/v10/channels/800/messages", &[], LIMIT)
+        .await;
 
     // Chatter in a guild channel from someone who is not staff is not answered.
     fake.message(Some(GUILD), STAFF_CHANNEL, 3002, "hello everyone");
@@ -50,21 +59,33 @@ async fn dms_slash_commands_and_rate_limits() {
     fake.slash_command(801, BOB, "tickets", json!([]));
     let defer = fake.wait_for("/callback", &[], LIMIT).await;
     assert_eq!(defer.body["type"], 5, "deferred: {}", defer.text());
-    assert_eq!(defer.body["data"]["flags"], 64, "ephemeral: {}", defer.text());
-    fake.wait_for("PATCH /api/v10/webhooks/", &["ticket"], LIMIT).await;
+    assert_eq!(
+        defer.body["data"]["flags"],
+        64,
+        "ephemeral: {}",
+        defer.text()
+    );
+    fake.wait_for("PATCH /api/v10/webhooks/", &["ticket"], LIMIT)
+        .await;
 
     // A 429 on a channel message is waited out and the message sent again.
     fake.fail_next_message();
     fake.message(None, 802, 3003, "where is my order?");
-    fake.wait_for("POST /api/v10/channels/802/messages", &[], LIMIT).await;
+    fake.wait_for("POST /api/v10/channels/802/messages", &[], LIMIT)
+        .await;
     running.stop().await;
 
     let requests = fake.requests();
-    let to_802: Vec<_> = requests.iter().filter(|r| r.method.contains("/channels/802/")).collect();
+    let to_802: Vec<_> = requests
+        .iter()
+        .filter(|r| r.method.contains("/channels/802/"))
+        .collect();
     assert_eq!(to_802[0].status, 429);
     assert!(to_802.iter().any(|r| r.status == 200));
     assert!(
-        !requests.iter().any(|r| r.method.contains(&format!("/channels/{STAFF_CHANNEL}/"))),
+        !requests
+            .iter()
+            .any(|r| r.method.contains(&format!("/channels/{STAFF_CHANNEL}/"))),
         "guild chatter from non-staff was ignored"
     );
 }
@@ -87,19 +108,38 @@ async fn a_telegram_escalation_reaches_discord_staff_and_their_reply_reaches_tel
     });
     let running = Running::start(engine, secrets(true)).await;
     discord.wait_ready(LIMIT).await;
-    telegram.wait_for("setmycommands", &["all_private_chats"], LIMIT).await;
+    telegram
+        .wait_for("setmycommands", &["all_private_chats"], LIMIT)
+        .await;
 
     telegram.private_text(7000, "I want to talk to a human");
-    telegram.wait_for("sendmessage", &["7000", "ticket #1"], LIMIT).await;
+    telegram
+        .wait_for("sendmessage", &["7000", "ticket #1"], LIMIT)
+        .await;
     let card = discord
-        .wait_for(&format!("POST /api/v10/channels/{STAFF_CHANNEL}/messages"), &["New ticket #1", "telegram"], LIMIT)
+        .wait_for(
+            &format!("POST /api/v10/channels/{STAFF_CHANNEL}/messages"),
+            &["New ticket #1", "telegram"],
+            LIMIT,
+        )
         .await;
     println!("escalation card on Discord: {}", card.text());
 
-    discord.message(Some(GUILD), STAFF_CHANNEL, BOB, "/reply 1 Hello from Bob, I'm on it");
-    telegram.wait_for("sendmessage", &["7000", "Hello from Bob, I'm on it"], LIMIT).await;
+    discord.message(
+        Some(GUILD),
+        STAFF_CHANNEL,
+        BOB,
+        "/reply 1 Hello from Bob, I'm on it",
+    );
+    telegram
+        .wait_for("sendmessage", &["7000", "Hello from Bob, I'm on it"], LIMIT)
+        .await;
     discord
-        .wait_for(&format!("POST /api/v10/channels/{STAFF_CHANNEL}/messages"), &["Sent to the customer of ticket #1"], LIMIT)
+        .wait_for(
+            &format!("POST /api/v10/channels/{STAFF_CHANNEL}/messages"),
+            &["Sent to the customer of ticket #1"],
+            LIMIT,
+        )
         .await;
     running.stop().await;
 }

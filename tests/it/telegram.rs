@@ -37,17 +37,24 @@ async fn customers_get_replies_and_every_update_kind_is_answered() {
     let (_dir, running) = start(&fake).await;
 
     // Command menus: customers in private chats, staff in groups and in their own chat.
-    fake.wait_for("setmycommands", &["all_private_chats", "help"], LIMIT).await;
-    fake.wait_for("setmycommands", &["all_group_chats", "tickets"], LIMIT).await;
-    fake.wait_for("setmycommands", &["1001", "reply"], LIMIT).await;
+    fake.wait_for("setmycommands", &["all_private_chats", "help"], LIMIT)
+        .await;
+    fake.wait_for("setmycommands", &["all_group_chats", "tickets"], LIMIT)
+        .await;
+    fake.wait_for("setmycommands", &["1001", "reply"], LIMIT)
+        .await;
 
     let sent = Instant::now();
     fake.private_text(5555, "hi");
     let reply = fake.wait_for("sendmessage", &["5555"], LIMIT).await;
-    println!("telegram reply latency through the fake: {:?}", reply.at - sent);
+    println!(
+        "telegram reply latency through the fake: {:?}",
+        reply.at - sent
+    );
 
     fake.private_sticker(5556);
-    fake.wait_for("sendmessage", &["5556", "sticker"], LIMIT).await;
+    fake.wait_for("sendmessage", &["5556", "sticker"], LIMIT)
+        .await;
 
     fake.callback(5557, "cb-1", "/help");
     fake.wait_for("answercallbackquery", &["cb-1"], LIMIT).await;
@@ -56,39 +63,71 @@ async fn customers_get_replies_and_every_update_kind_is_answered() {
     // Staff in a group are answered; other people in the group are not.
     fake.group_text(-100777, 4242, "/tickets");
     fake.group_text(-100777, 1001, "/tickets");
-    fake.wait_for("sendmessage", &["-100777", "ticket"], LIMIT).await;
+    fake.wait_for("sendmessage", &["-100777", "ticket"], LIMIT)
+        .await;
 
     // Posting to any address through the router: text, keyboard, chart.
-    let to = Address { channel: Channel::Telegram, chat: "5558".into() };
+    let to = Address {
+        channel: Channel::Telegram,
+        chat: "5558".into(),
+    };
     running
         .router
         .post(Outbound {
             to,
             text: "How did we do?".into(),
-            buttons: vec![Button { label: "Great".into(), data: "csat:5".into() }],
-            image: Some(Image { png: b"\x89PNG\r\n\x1a\nfake".to_vec(), caption: "Weekly revenue".into() }),
+            buttons: vec![Button {
+                label: "Great".into(),
+                data: "csat:5".into(),
+            }],
+            image: Some(Image {
+                png: b"\x89PNG\r\n\x1a\nfake".to_vec(),
+                caption: "Weekly revenue".into(),
+            }),
         })
         .unwrap();
-    fake.wait_for("sendmessage", &["5558", "How did we do?"], LIMIT).await;
-    let photo = fake.wait_for("sendphoto", &["chart.png", "Weekly revenue", "csat:5"], LIMIT).await;
+    fake.wait_for("sendmessage", &["5558", "How did we do?"], LIMIT)
+        .await;
+    let photo = fake
+        .wait_for(
+            "sendphoto",
+            &["chart.png", "Weekly revenue", "csat:5"],
+            LIMIT,
+        )
+        .await;
     assert!(photo.text().contains("PNG"), "the PNG bytes are uploaded");
 
     let last_update = fake.private_text(5559, "hello again");
     fake.wait_for("sendmessage", &["5559"], LIMIT).await;
     running.stop().await;
 
-    let group_replies = fake.calls("sendmessage").into_iter().filter(|r| r.text().contains("-100777")).count();
-    assert_eq!(group_replies, 1, "only the staff member in the group is answered");
+    let group_replies = fake
+        .calls("sendmessage")
+        .into_iter()
+        .filter(|r| r.text().contains("-100777"))
+        .count();
+    assert_eq!(
+        group_replies, 1,
+        "only the staff member in the group is answered"
+    );
     // The last getUpdates confirms everything received, so a restart answers nothing twice.
-    let polls: Vec<_> = fake.requests().into_iter().filter(|r| r.method == "getupdates").collect();
-    assert_eq!(polls.last().unwrap().body["offset"].as_i64(), Some(last_update + 1));
+    let polls: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "getupdates")
+        .collect();
+    assert_eq!(
+        polls.last().unwrap().body["offset"].as_i64(),
+        Some(last_update + 1)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_delays_the_message_and_does_not_drop_it() {
     let fake = FakeTelegram::start().await;
     let (_dir, running) = start(&fake).await;
-    fake.wait_for("setmycommands", &["all_private_chats"], LIMIT).await;
+    fake.wait_for("setmycommands", &["all_private_chats"], LIMIT)
+        .await;
 
     fake.fail_next("sendMessage", 1);
     fake.private_text(6000, "where is my order?");
@@ -100,14 +139,20 @@ async fn a_429_delays_the_message_and_does_not_drop_it() {
         .into_iter()
         .filter(|r| r.method == "sendmessage" && r.text().contains("6000"))
         .collect();
-    assert_eq!(attempts[0].status, 429, "the first attempt was rate limited");
+    assert_eq!(
+        attempts[0].status, 429,
+        "the first attempt was rate limited"
+    );
     assert!(
         delivered.at - attempts[0].at >= Duration::from_secs(1),
         "retry_after was honoured: {:?}",
         delivered.at - attempts[0].at
     );
     assert_eq!(
-        attempts.iter().filter(|r| r.status == 200 && r.text() == attempts[0].text()).count(),
+        attempts
+            .iter()
+            .filter(|r| r.status == 200 && r.text() == attempts[0].text())
+            .count(),
         1,
         "the rate-limited message was sent again exactly once"
     );
@@ -116,7 +161,10 @@ async fn a_429_delays_the_message_and_does_not_drop_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_enabled_channel_without_its_token_names_the_variable() {
     let (_dir, _store, engine) = fakes::engine(|s| s.channels.telegram.enabled = true);
-    let error = crmbot::runner::start(engine, &Secrets::default()).await.err().unwrap();
+    let error = crmbot::runner::start(engine, &Secrets::default())
+        .await
+        .err()
+        .unwrap();
     assert!(error.to_string().contains("TELOXIDE_TOKEN"), "{error}");
 }
 
@@ -140,8 +188,15 @@ async fn crmbot_run_answers_on_telegram_and_logs_the_message_with_its_sentiment(
             .arg(&store);
         cmd
     };
-    let demo = crmbot().args(["demo", "--customers", "30"]).output().unwrap();
-    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let demo = crmbot()
+        .args(["demo", "--customers", "30"])
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
 
     let mut child = crmbot()
         .arg("run")
@@ -152,7 +207,8 @@ async fn crmbot_run_answers_on_telegram_and_logs_the_message_with_its_sentiment(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    fake.wait_for("getupdates", &[], Duration::from_secs(10)).await;
+    fake.wait_for("getupdates", &[], Duration::from_secs(10))
+        .await;
 
     let pushed = Instant::now();
     fake.private_text(8000, "this is terrible, my parcel never arrived");
@@ -161,14 +217,20 @@ async fn crmbot_run_answers_on_telegram_and_logs_the_message_with_its_sentiment(
     println!("crmbot run: Telegram reply latency through the fake Bot API: {latency:?}");
     assert!(latency < Duration::from_secs(1), "answered in {latency:?}");
 
-    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(term.success());
     let start = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "crmbot run did not stop on SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "crmbot run did not stop on SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let mut stderr = String::new();
@@ -178,11 +240,24 @@ async fn crmbot_run_answers_on_telegram_and_logs_the_message_with_its_sentiment(
 
     let id = {
         let opened = crmbot::store::Store::open(&crmbot::store::StoreOptions::at(&store)).unwrap();
-        let key = crmbot::store::IdentityKey { channel: Channel::Telegram, user_id: "8000".into() };
-        opened.customer_for_identity(&key).unwrap().expect("the Telegram user became a customer")
+        let key = crmbot::store::IdentityKey {
+            channel: Channel::Telegram,
+            user_id: "8000".into(),
+        };
+        opened
+            .customer_for_identity(&key)
+            .unwrap()
+            .expect("the Telegram user became a customer")
     };
-    let report = crmbot().args(["customer", &id.to_string(), "--json"]).output().unwrap();
-    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let report = crmbot()
+        .args(["customer", &id.to_string(), "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
     let inbound = report["interactions"]
         .as_array()

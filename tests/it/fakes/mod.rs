@@ -55,7 +55,10 @@ pub async fn wait_until<T>(
                 .filter(|r| !r.method.contains("getupdates"))
                 .map(|r| format!("{} {} {}", r.status, r.method, r.text()))
                 .collect();
-            panic!("timed out after {limit:?} waiting for {what}; recorded:\n{}", shown.join("\n"));
+            panic!(
+                "timed out after {limit:?} waiting for {what}; recorded:\n{}",
+                shown.join("\n")
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -65,7 +68,11 @@ pub async fn wait_until<T>(
 /// fixed test clock, with the settings of `common::settings` changed by `configure`.
 pub fn engine(
     configure: impl FnOnce(&mut crmbot::config::Settings),
-) -> (tempfile::TempDir, crmbot::store::Store, crmbot::engine::Engine) {
+) -> (
+    tempfile::TempDir,
+    crmbot::store::Store,
+    crmbot::engine::Engine,
+) {
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
@@ -77,8 +84,7 @@ pub fn engine(
     settings.channels.console.enabled = false;
     configure(&mut settings);
     let clock = Arc::new(crmbot::clock::FixedClock::new(crate::common::now()));
-    let engine =
-        crmbot::app::build_engine(Arc::new(settings), store.clone(), clock).unwrap();
+    let engine = crmbot::app::build_engine(Arc::new(settings), store.clone(), clock).unwrap();
     (dir, store, engine)
 }
 
@@ -90,7 +96,10 @@ pub struct Running {
 }
 
 impl Running {
-    pub async fn start(engine: crmbot::engine::Engine, secrets: crmbot::config::Secrets) -> Running {
+    pub async fn start(
+        engine: crmbot::engine::Engine,
+        secrets: crmbot::config::Secrets,
+    ) -> Running {
         let running = crmbot::runner::start(engine, &secrets).await.unwrap();
         let router = running.router().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -164,7 +164,11 @@ pub fn private(id: i64) -> Value {
 }
 
 fn ok(result: Value) -> Response {
-    (StatusCode::OK, axum::Json(json!({"ok": true, "result": result}))).into_response()
+    (
+        StatusCode::OK,
+        axum::Json(json!({"ok": true, "result": result})),
+    )
+        .into_response()
 }
 
 async fn handle(
@@ -211,10 +215,12 @@ async fn handle(
             let mut inner = shared.inner.lock().unwrap();
             inner.next_message += 1;
             let chat = body["chat_id"].as_i64().unwrap_or(1);
-            ok(json!({"message_id": inner.next_message, "date": 1_790_000_000,
+            ok(
+                json!({"message_id": inner.next_message, "date": 1_790_000_000,
                 "chat": private(chat),
                 "from": {"id": BOT_ID, "is_bot": true, "first_name": "CRM"},
-                "text": body["text"].as_str().unwrap_or("photo")}))
+                "text": body["text"].as_str().unwrap_or("photo")}),
+            )
         }
         _ => ok(json!(true)),
     };
