@@ -186,7 +186,7 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
                             settings.poll_timeout_secs,
                             shutdown,
                         )
-                        .await;
+                        .await?;
                     }
                     TelegramMode::Webhook => {
                         telegram::webhook(bot, &token, engine, task_lanes, &settings, shutdown)

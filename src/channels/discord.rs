@@ -301,22 +301,38 @@ fn unsupported_kind(message: &Message) -> Option<&'static str> {
     Some("message of this kind")
 }
 
-/// Translates a gateway message; `None` for bots and for guild chatter from non-staff.
+/// Translates a gateway message; `None` for bots, and in guild channels for anyone who is
+/// not staff and for staff chatter that neither starts with `/` nor mentions the bot (the
+/// Discord equivalent of Telegram's group privacy mode). A leading mention is removed.
 pub fn translate(
     message: &Message,
     staff: &HashSet<u64>,
+    me: Option<u64>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<Inbound> {
     if message.author.bot || message.author.system {
         return None;
     }
     let author = message.author.id.get();
-    if message.guild_id.is_some() && !staff.contains(&author) {
-        return None;
+    let mut content = message.content.trim().to_owned();
+    if message.guild_id.is_some() {
+        if !staff.contains(&author) {
+            return None;
+        }
+        let mention = me.and_then(|me| {
+            [format!("<@{me}>"), format!("<@!{me}>")]
+                .into_iter()
+                .find(|m| content.starts_with(m.as_str()))
+        });
+        match mention {
+            Some(m) => content = content[m.len()..].trim().to_owned(),
+            None if content.starts_with('/') => {}
+            None => return None,
+        }
     }
     let body = match unsupported_kind(message) {
         Some(what) => Body::Unsupported(what.into()),
-        None => Body::Text(message.content.clone()),
+        None => Body::Text(content),
     };
     Some(Inbound {
         channel: Channel::Discord,
@@ -423,8 +439,9 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn message(&self, _ctx: Context, message: Message) {
-        if let Some(inbound) = translate(&message, &self.staff, self.now()) {
+    async fn message(&self, ctx: Context, message: Message) {
+        let me = ctx.cache.current_user().id.get();
+        if let Some(inbound) = translate(&message, &self.staff, Some(me), self.now()) {
             queue(&self.lanes, DiscordInbound::Message(inbound));
         }
     }
@@ -632,6 +649,45 @@ impl Outlet for DiscordOutlet {
 mod tests {
     use super::*;
     use crate::engine::Image;
+    use chrono::TimeZone;
+
+    fn message(guild: Option<u64>, author: u64, content: &str) -> Message {
+        let mut m = serde_json::json!({"id": "10", "channel_id": "20",
+            "author": {"id": author.to_string(), "username": "u", "discriminator": "0",
+                       "avatar": null, "global_name": "Ann"},
+            "content": content, "timestamp": "2026-11-27T10:00:00.000000+00:00", "tts": false,
+            "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
+            "embeds": [], "pinned": false, "type": 0});
+        if let Some(g) = guild {
+            m["guild_id"] = serde_json::json!(g.to_string());
+        }
+        serde_json::from_str(&m.to_string()).unwrap()
+    }
+
+    #[test]
+    fn guild_channels_hear_staff_commands_and_mentions_only() {
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 27, 10, 0, 0)
+            .unwrap();
+        let staff: HashSet<u64> = [7].into();
+        let me = Some(99);
+        let text = |m: &Message| translate(m, &staff, me, now).map(|i| i.body);
+        assert_eq!(text(&message(None, 5, "hi")), Some(Body::Text("hi".into())));
+        assert_eq!(text(&message(Some(1), 5, "/tickets")), None);
+        assert_eq!(text(&message(Some(1), 7, "lunch?")), None);
+        assert_eq!(
+            text(&message(Some(1), 7, "/tickets")),
+            Some(Body::Text("/tickets".into()))
+        );
+        assert_eq!(
+            text(&message(Some(1), 7, "<@99> show customer 42")),
+            Some(Body::Text("show customer 42".into()))
+        );
+        assert_eq!(
+            text(&message(None, 5, "")),
+            Some(Body::Unsupported("message of this kind".into()))
+        );
+    }
 
     #[test]
     fn long_text_with_a_chart_and_buttons_is_split_for_discord() {

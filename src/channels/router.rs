@@ -31,8 +31,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// How long an idle lane (no message for that chat) keeps its task.
 const LANE_IDLE: Duration = Duration::from_secs(30);
-/// Attempts for a request that failed for a transient reason (network, 5xx).
-const TRANSIENT_ATTEMPTS: u32 = 5;
+/// Attempts for a request that failed for a transient reason (network, 5xx): with the
+/// backoff below (1, 2, 4, 8, 16, then 30 s) about three minutes of lost connection.
+const TRANSIENT_ATTEMPTS: u32 = 10;
 
 /// Why one platform request failed.
 #[derive(Debug, Error)]
@@ -356,7 +357,8 @@ async fn deliver<O: Outlet>(
                         tracing::error!(%channel, chat, %error, "giving up on a message after {TRANSIENT_ATTEMPTS} attempts");
                         return;
                     }
-                    let wait = Duration::from_millis(500 << transient);
+                    let wait = Duration::from_secs(1 << (transient - 1).min(5))
+                        .min(Duration::from_secs(30));
                     tracing::warn!(%channel, chat, %error, ?wait, "sending failed; retrying");
                     tokio::time::sleep(wait).await;
                 }

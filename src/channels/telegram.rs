@@ -302,15 +302,16 @@ impl Backoff {
     }
 }
 
-/// Long polling until `shutdown` turns true. Lost connections are retried with backoff.
-/// Updates are confirmed to Telegram once queued, with a last `getUpdates` at shutdown.
+/// Long polling until `shutdown` turns true. Lost connections are retried with backoff; a
+/// revoked token stops the adapter. Updates are confirmed to Telegram once queued, with a
+/// last `getUpdates` at shutdown.
 pub async fn poll(
     bot: Bot,
     engine: Engine,
     lanes: Lanes<TelegramInbound>,
     timeout_secs: u32,
     mut shutdown: watch::Receiver<bool>,
-) {
+) -> Result<(), TelegramError> {
     let staff = staff_ids(&engine);
     let clock = engine.deps().clock.clone();
     if let Err(error) = bot.delete_webhook().await {
@@ -344,6 +345,11 @@ pub async fn poll(
                     }
                 }
             }
+            Err(RequestError::Api(ApiError::InvalidToken)) => {
+                return Err(TelegramError::Unauthorized(
+                    "getUpdates answered that the token is invalid".into(),
+                ));
+            }
             Err(error) => {
                 let wait = match &error {
                     RequestError::RetryAfter(s) => s.duration(),
@@ -371,6 +377,7 @@ pub async fn poll(
             tracing::warn!(%error, "could not confirm the last updates to Telegram");
         }
     }
+    Ok(())
 }
 
 /// The secret Telegram sends back in `X-Telegram-Bot-Api-Secret-Token` (derived from the

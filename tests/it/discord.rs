@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crmbot::config::{Destination, Secrets};
 use crmbot::domain::Channel;
+use crmbot::engine::{Address, Button, Image, Outbound};
 use serde_json::json;
 
 use crate::fakes::discord::FakeDiscord;
@@ -67,6 +68,41 @@ async fn dms_slash_commands_and_rate_limits() {
     );
     fake.wait_for("PATCH /api/v10/webhooks/", &["ticket"], LIMIT)
         .await;
+
+    // A button press is acknowledged and reaches the engine as the button's data.
+    fake.button_press(804, 3004, "/help");
+    let ack = fake.wait_for("/callback", &["\"type\":6"], LIMIT).await;
+    println!("button acknowledged: {}", ack.text());
+    fake.wait_for("POST /api/v10/channels/804/messages", &[], LIMIT)
+        .await;
+
+    // Anything can be posted to any channel through the router: text, buttons, a chart.
+    running
+        .router
+        .post(Outbound {
+            to: Address {
+                channel: Channel::Discord,
+                chat: "803".into(),
+            },
+            text: "Would you like 20% off your next order?".into(),
+            buttons: vec![Button {
+                label: "Yes please".into(),
+                data: "offer:yes".into(),
+            }],
+            image: Some(Image {
+                png: b"\x89PNG\r\n\x1a\nfake".to_vec(),
+                caption: "Your savings".into(),
+            }),
+        })
+        .unwrap();
+    fake.wait_for("POST /api/v10/channels/803/messages", &["20% off"], LIMIT)
+        .await;
+    fake.wait_for(
+        "POST /api/v10/channels/803/messages",
+        &["chart.png", "Your savings", "offer:yes"],
+        LIMIT,
+    )
+    .await;
 
     // A 429 on a channel message is waited out and the message sent again.
     fake.fail_next_message();

@@ -159,6 +159,72 @@ async fn a_429_delays_the_message_and_does_not_drop_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_registers_the_webhook_and_answers_what_telegram_posts() {
+    let fake = FakeTelegram::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = fake.url.clone();
+    let (_dir, _store, engine) = fakes::engine(|s| {
+        s.channels.telegram.enabled = true;
+        s.channels.telegram.api_url = url;
+        s.channels.telegram.mode = crmbot::config::TelegramMode::Webhook;
+        s.channels.telegram.webhook_listen = format!("127.0.0.1:{port}");
+        s.channels.telegram.webhook_url = "https://bot.example.com/telegram".into();
+    });
+    let running = Running::start(engine, secrets()).await;
+    let registered = fake
+        .wait_for("setwebhook", &["https://bot.example.com/telegram"], LIMIT)
+        .await;
+    let secret = registered
+        .field("secret_token")
+        .expect("a secret token is registered");
+
+    let update = serde_json::json!({"update_id": 1, "message": {"message_id": 1, "date": 1_790_000_000,
+        "chat": crate::fakes::telegram::private(9100),
+        "from": {"id": 9100, "is_bot": false, "first_name": "Wes"}, "text": "hi"}});
+    let client = reqwest::Client::new();
+    let endpoint = format!("http://127.0.0.1:{port}/telegram");
+    let forged = client.post(&endpoint).json(&update).send().await.unwrap();
+    assert_eq!(
+        forged.status(),
+        401,
+        "a post without Telegram's secret is refused"
+    );
+    let posted = client
+        .post(&endpoint)
+        .header("X-Telegram-Bot-Api-Secret-Token", secret)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    fake.wait_for("sendmessage", &["9100"], LIMIT).await;
+    running.stop().await;
+    assert!(
+        fake.calls("getupdates").is_empty(),
+        "no polling in webhook mode"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_stops_run_with_a_clear_error() {
+    let fake = FakeTelegram::start().await;
+    fake.reject_token();
+    let url = fake.url.clone();
+    let (_dir, _store, engine) = fakes::engine(|s| {
+        s.channels.telegram.enabled = true;
+        s.channels.telegram.api_url = url;
+    });
+    let running = crmbot::runner::start(engine, &secrets()).await.unwrap();
+    let result = tokio::time::timeout(LIMIT, running.run_until(std::future::pending())).await;
+    let error = result.expect("run stops by itself").unwrap_err();
+    assert!(error.to_string().contains("TELOXIDE_TOKEN"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_enabled_channel_without_its_token_names_the_variable() {
     let (_dir, _store, engine) = fakes::engine(|s| s.channels.telegram.enabled = true);
     let error = crmbot::runner::start(engine, &Secrets::default())

@@ -108,6 +108,26 @@ impl FakeDiscord {
         );
     }
 
+    /// A press on the button with `custom_id` under a bot message in `channel`, by `user`.
+    pub fn button_press(&self, channel: u64, user: u64, custom_id: &str) {
+        let id = self.next_id();
+        let message = message_object(id - 1, channel, user_object(BOT_ID, true), "Pick one");
+        self.dispatch(
+            "INTERACTION_CREATE",
+            json!({
+                "id": id.to_string(), "application_id": APP_ID.to_string(), "type": 3,
+                "data": {"custom_id": custom_id, "component_type": 2},
+                "message": message,
+                "channel_id": channel.to_string(),
+                "channel": {"id": channel.to_string(), "type": 1},
+                "user": user_object(user, false),
+                "token": format!("itoken{id}"), "version": 1, "locale": "en-US",
+                "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
+                "context": 1, "attachment_size_limit": 8_388_608
+            }),
+        );
+    }
+
     /// Answers the next channel message with a 429.
     pub fn fail_next_message(&self) {
         self.shared.inner.lock().unwrap().fail_next_message = true;

@@ -26,6 +26,22 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// A top-level field of a JSON body, or a text part of a multipart body.
+    pub fn field(&self, name: &str) -> Option<String> {
+        if let Some(value) = self.body.get(name) {
+            return Some(
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned),
+            );
+        }
+        let raw = self.body.get("raw")?.as_str()?;
+        let start = raw.find(&format!("name=\"{name}\""))?;
+        let value = &raw[start..];
+        let value = &value[value.find("\r\n\r\n")? + 4..];
+        Some(value[..value.find("\r\n")?].to_owned())
+    }
+
     /// The body as text (JSON or raw multipart), for `contains` checks.
     pub fn text(&self) -> String {
         match self.body.get("raw").and_then(Value::as_str) {

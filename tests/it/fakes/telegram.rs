@@ -24,6 +24,8 @@ struct Inner {
     requests: Vec<Recorded>,
     /// Method (lower case) → `retry_after` seconds for its next call.
     fail_next: HashMap<String, u64>,
+    /// Answer every call with 401 Unauthorized (a revoked token).
+    reject_token: bool,
 }
 
 #[derive(Default)]
@@ -124,6 +126,11 @@ impl FakeTelegram {
             .insert(method.to_lowercase(), retry_after);
     }
 
+    /// Answers every call with 401, as Telegram does for a revoked token.
+    pub fn reject_token(&self) {
+        self.shared.inner.lock().unwrap().reject_token = true;
+    }
+
     /// Everything received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.inner.lock().unwrap().requests.clone()
@@ -190,6 +197,10 @@ async fn handle(
         json!({ "raw": String::from_utf8_lossy(&body) })
     };
     let at = Instant::now();
+    if shared.inner.lock().unwrap().reject_token {
+        let answer = json!({"ok": false, "error_code": 401, "description": "Unauthorized"});
+        return (StatusCode::UNAUTHORIZED, axum::Json(answer)).into_response();
+    }
     let retry = shared.inner.lock().unwrap().fail_next.remove(&method);
     if let Some(retry_after) = retry {
         shared.inner.lock().unwrap().requests.push(Recorded {
