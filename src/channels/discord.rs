@@ -103,6 +103,7 @@ pub fn inbound_lanes(engine: Engine, router: Router) -> Lanes<DiscordInbound> {
 }
 
 async fn handle(engine: &Engine, router: &Router, item: DiscordInbound) {
+    tracing::info!(channel = "discord", chat = %item.inbound().chat, "handling a message");
     match item {
         DiscordInbound::Message(inbound) | DiscordInbound::Component(inbound) => {
             router.post_outcome(engine.handle(inbound).await);

@@ -391,6 +391,7 @@ impl Router {
     }
 
     /// Queues one message to any chat on any running channel (replies, relays, digests).
+    /// Call it from within the Tokio runtime that runs the adapters (it may start a task).
     pub fn post(&self, message: Outbound) -> Result<(), RouteError> {
         match self.outboxes.get(&message.to.channel) {
             Some(outbox) => outbox.post(message),

@@ -192,7 +192,16 @@ pub async fn handle(bot: &Bot, engine: &Engine, router: &Router, item: TelegramI
     {
         tracing::warn!(%error, "answerCallbackQuery failed");
     }
+    let chat = item.inbound.chat.clone();
+    let started = std::time::Instant::now();
     let outcome = engine.handle(item.inbound).await;
+    tracing::info!(
+        channel = "telegram",
+        chat,
+        replies = outcome.messages.len(),
+        took = ?started.elapsed(),
+        "message handled"
+    );
     router.post_outcome(outcome);
 }
 
