@@ -127,6 +127,32 @@ async fn dms_slash_commands_and_rate_limits() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_gateway_connection_is_resumed() {
+    let fake = FakeDiscord::start().await;
+    let url = fake.url.clone();
+    let (_dir, _store, engine) = fakes::engine(|s| {
+        s.channels.discord.enabled = true;
+        s.channels.discord.api_url = url;
+    });
+    let running = Running::start(engine, secrets(false)).await;
+    fake.wait_ready(LIMIT).await;
+    fake.drop_connections();
+    let start = std::time::Instant::now();
+    while fake.resumed() + fake.identified() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "serenity did not reconnect"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("gateway reconnected after {:?}", start.elapsed());
+    fake.message(None, 810, 3010, "hi");
+    fake.wait_for("POST /api/v10/channels/810/messages", &[], LIMIT)
+        .await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_telegram_escalation_reaches_discord_staff_and_their_reply_reaches_telegram() {
     let telegram = FakeTelegram::start().await;
     let discord = FakeDiscord::start().await;

@@ -210,6 +210,30 @@ async fn webhook_mode_registers_the_webhook_and_answers_what_telegram_posts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_connection_is_retried_with_backoff_not_fatal() {
+    // Nothing listens on the Bot API's port yet: connections are refused.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{addr}");
+    let (_dir, _store, engine) = fakes::engine(|s| {
+        s.channels.telegram.enabled = true;
+        s.channels.telegram.api_url = url;
+        s.channels.telegram.poll_timeout_secs = 1;
+    });
+    let running = Running::start(engine, secrets()).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // Telegram comes back: the bot reconnects by itself and answers.
+    let fake = FakeTelegram::start_on(&addr.to_string()).await;
+    fake.private_text(6100, "hi");
+    fake.wait_for("sendmessage", &["6100"], Duration::from_secs(8))
+        .await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_token_stops_run_with_a_clear_error() {
     let fake = FakeTelegram::start().await;
     fake.reject_token();

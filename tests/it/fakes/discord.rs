@@ -23,6 +23,7 @@ pub const APP_ID: u64 = 5_000_000_000_000_002;
 struct Inner {
     requests: Vec<Recorded>,
     identified: usize,
+    resumed: usize,
     next_id: u64,
     /// Answer the next `POST .../messages` with a 429.
     fail_next_message: bool,
@@ -68,6 +69,16 @@ impl FakeDiscord {
     /// How many Identify payloads the gateway has received.
     pub fn identified(&self) -> usize {
         self.shared.inner.lock().unwrap().identified
+    }
+
+    /// Closes every gateway connection (a lost connection); serenity reconnects.
+    pub fn drop_connections(&self) {
+        let _ = self.shared.events.send(json!({"close": true}));
+    }
+
+    /// How many Resume payloads the gateway has received.
+    pub fn resumed(&self) -> usize {
+        self.shared.inner.lock().unwrap().resumed
     }
 
     /// Sends a dispatch to every connected gateway session.
@@ -256,7 +267,8 @@ async fn gateway(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Res
 async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
     let mut events = shared.events.subscribe();
     let mut seq = 0u64;
-    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41250}});
+    // A short heartbeat interval, so a dead connection is noticed within a test's time.
+    let hello = json!({"op": 10, "d": {"heartbeat_interval": 1000}});
     if socket
         .send(WsMessage::Text(hello.to_string().into()))
         .await
@@ -288,11 +300,25 @@ async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
                             return;
                         }
                     }
+                    Some(6) => {
+                        shared.inner.lock().unwrap().resumed += 1;
+                        seq += 1;
+                        let resumed = json!({"op": 0, "t": "RESUMED", "s": seq, "d": {}});
+                        if socket.send(WsMessage::Text(resumed.to_string().into())).await.is_err() {
+                            return;
+                        }
+                    }
                     _ => {}
                 }
             }
             event = events.recv() => {
                 let Ok(event) = event else { continue };
+                if event.get("close").is_some() {
+                    // 4000 "unknown error": Discord's way of asking the client to reconnect.
+                    let frame = axum::extract::ws::CloseFrame { code: 4000, reason: "test".into() };
+                    let _ = socket.send(WsMessage::Close(Some(frame))).await;
+                    return;
+                }
                 seq += 1;
                 let dispatch = json!({"op": 0, "t": event["t"], "s": seq, "d": event["d"]});
                 if socket.send(WsMessage::Text(dispatch.to_string().into())).await.is_err() {

@@ -68,9 +68,13 @@ pub async fn wait_until<T>(
         if start.elapsed() > limit {
             let shown: Vec<String> = recorded
                 .iter()
-                .filter(|r| !r.method.contains("getupdates"))
+                .filter(|r| !r.method.contains("getupdates") || r.status != 200)
                 .map(|r| format!("{} {} {}", r.status, r.method, r.text()))
                 .collect();
+            let _polls = recorded
+                .iter()
+                .filter(|r| r.method.contains("getupdates"))
+                .count();
             panic!(
                 "timed out after {limit:?} waiting for {what}; recorded:\n{}",
                 shown.join("\n")

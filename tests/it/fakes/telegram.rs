@@ -45,12 +45,17 @@ pub const BOT_ID: i64 = 424242;
 
 impl FakeTelegram {
     pub async fn start() -> FakeTelegram {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Starts on a given address (to come back on a port the bot already uses).
+    pub async fn start_on(addr: &str) -> FakeTelegram {
         let shared = Arc::new(Shared::default());
         shared.inner.lock().unwrap().next_update = 1;
         let app = axum::Router::new()
             .route("/{token}/{method}", axum::routing::post(handle).get(handle))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         FakeTelegram {
