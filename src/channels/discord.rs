@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use serenity::all::{
     ButtonStyle, ChannelId, CommandDataOptionValue, CommandInteraction, CommandOptionType,
-    ComponentInteraction, Context, CreateActionRow, CreateAttachment, CreateButton, CreateCommand,
-    CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, EventHandler,
-    GatewayIntents, GuildId, Http, HttpBuilder, Interaction, Message, Ready,
+    ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions, CreateAttachment,
+    CreateButton, CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    EditInteractionResponse, EventHandler, GatewayIntents, GuildId, Http, HttpBuilder, Interaction,
+    Message, Ready,
 };
 use serenity::async_trait;
 use serenity::gateway::GatewayError;
@@ -63,11 +64,17 @@ pub fn intents() -> GatewayIntents {
 /// rate limiter off (crmbot's outbox paces requests instead).
 pub fn http(token: &str, settings: &DiscordSettings) -> Http {
     let base = settings.api_url.trim();
-    let mut builder = HttpBuilder::new(token);
+    // Texts can quote customers: never let them ping @everyone, roles or users.
+    let mut builder = HttpBuilder::new(token).default_allowed_mentions(no_pings());
     if !base.is_empty() {
         builder = builder.proxy(base).ratelimiter_disabled(true);
     }
     builder.build()
+}
+
+/// Allowed mentions that ping nobody (texts may quote what customers wrote).
+fn no_pings() -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
 }
 
 /// One inbound item for the engine.
@@ -142,6 +149,7 @@ async fn answer_command(http: &Http, interaction: &CommandInteraction, messages:
         let result = if first {
             first = false;
             let mut edit = EditInteractionResponse::new()
+                .allowed_mentions(no_pings())
                 .content(part.content)
                 .components(rows(&part.buttons));
             if let Some(png) = part.file {
@@ -150,6 +158,7 @@ async fn answer_command(http: &Http, interaction: &CommandInteraction, messages:
             interaction.edit_response(http, edit).await.map(|_| ())
         } else {
             let mut followup = CreateInteractionResponseFollowup::new()
+                .allowed_mentions(no_pings())
                 .ephemeral(true)
                 .content(part.content)
                 .components(rows(&part.buttons));
@@ -630,7 +639,9 @@ impl Outlet for DiscordOutlet {
                 .ok_or_else(|| {
                     DeliveryError::Permanent(format!("{chat:?} is not a Discord channel id"))
                 })?;
-            let mut message = CreateMessage::new().components(rows(&part.buttons));
+            let mut message = CreateMessage::new()
+                .allowed_mentions(no_pings())
+                .components(rows(&part.buttons));
             if !part.content.is_empty() {
                 message = message.content(part.content.clone());
             }

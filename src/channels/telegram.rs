@@ -508,6 +508,16 @@ fn keyboard(buttons: &[crate::engine::Button]) -> Option<InlineKeyboardMarkup> {
     (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
 }
 
+/// A numeric chat id, or a public channel's `@username`.
+fn recipient(chat: &str) -> Result<Recipient, DeliveryError> {
+    if chat.starts_with('@') && chat.len() > 1 {
+        return Ok(Recipient::ChannelUsername(chat.to_owned()));
+    }
+    chat.parse::<i64>()
+        .map(|id| Recipient::Id(ChatId(id)))
+        .map_err(|_| DeliveryError::Permanent(format!("{chat:?} is not a Telegram chat id")))
+}
+
 fn classify(error: RequestError) -> DeliveryError {
     match error {
         RequestError::RetryAfter(s) => DeliveryError::RetryAfter(s.duration()),
@@ -568,12 +578,10 @@ impl Outlet for TelegramOutlet {
         part: &'a TelegramPart,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            let chat_id = ChatId(chat.parse::<i64>().map_err(|_| {
-                DeliveryError::Permanent(format!("{chat:?} is not a Telegram chat id"))
-            })?);
+            let chat_id = recipient(chat)?;
             let result = match part {
                 TelegramPart::Text { text, keyboard } => {
-                    let mut request = self.bot.send_message(chat_id, text.clone());
+                    let mut request = self.bot.send_message(chat_id.clone(), text.clone());
                     if let Some(k) = keyboard {
                         request = request.reply_markup(k.clone());
                     }

@@ -186,6 +186,11 @@ async fn a_telegram_escalation_reaches_discord_staff_and_their_reply_reaches_tel
         )
         .await;
     println!("escalation card on Discord: {}", card.text());
+    assert_eq!(
+        card.body["allowed_mentions"]["parse"],
+        json!([]),
+        "quoted customer text pings nobody"
+    );
 
     discord.message(
         Some(GUILD),
