@@ -50,6 +50,45 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Import customers or events from CSV (with a header) or JSON lines.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export everything held about a customer as JSON (data-subject access request).
+    Export {
+        /// Customer id.
+        #[arg(long)]
+        customer: u64,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Erase a customer's personal data and message texts (keeps anonymous aggregates).
+    Erase {
+        /// Customer id.
+        #[arg(long)]
+        customer: u64,
+        /// Confirm without asking (required when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write a backup of the store into a new directory.
+    Backup {
+        /// Directory for the backup (created; must not hold a backup yet).
+        dir: PathBuf,
+    },
+    /// Create the store (--store) from a backup directory.
+    Restore {
+        /// Directory holding a backup made by `crmbot backup`.
+        dir: PathBuf,
+    },
+    /// Check every record and index of the store and report problems.
+    Verify {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show a customer: profile, recent events and interactions.
     Customer {
         /// Customer id.
@@ -61,6 +100,35 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         recent: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportWhat {
+    /// Customers: id, name, email, language, plan, created, marketing; other columns become attributes.
+    Customers(ImportArgs),
+    /// Events: customer_id, at, kind and the kind's columns (see README); a row with an amount and no kind is a purchase.
+    Events(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// CSV file with a header, or JSON lines (.jsonl).
+    file: PathBuf,
+    /// Import the valid rows and report the bad ones (default: all or nothing).
+    #[arg(long)]
+    skip_bad: bool,
+    /// Create bare customers for events of unknown customer ids.
+    #[arg(long)]
+    create_customers: bool,
+    /// Rename a column: TARGET=Source Column (join several with +). Repeatable.
+    #[arg(long = "map", value_name = "TARGET=SOURCE")]
+    maps: Vec<String>,
+    /// Column names of a known export: shopify, hubspot, cdnow.
+    #[arg(long)]
+    preset: Option<crmbot::import::Preset>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Sets up logging to stderr; `CRMBOT_LOG` (e.g. `info`, `crmbot=debug`) sets the level.
@@ -83,6 +151,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Chat { identity } => chat(settings, clock, identity),
         Command::Demo { customers, seed } => demo_cmd(settings, clock, customers, seed),
         Command::Customer { id, json, recent } => customer_cmd(settings, id, json, recent),
+        Command::Import { what } => import_cmd(settings, clock, what),
+        Command::Export { customer, out } => export_cmd(settings, customer, out),
+        Command::Erase { customer, yes } => erase_cmd(settings, clock, customer, yes),
+        Command::Backup { dir } => backup_cmd(settings, dir),
+        Command::Restore { dir } => restore_cmd(settings, dir),
+        Command::Verify { json } => verify_cmd(settings, json),
     }
 }
 
@@ -235,6 +309,183 @@ fn customer_cmd(settings: Settings, id: u64, json: bool, recent: usize) -> Resul
             i.sentiment.map(|s| format!("{s:+.2}")).unwrap_or_default(),
             i.text.as_deref().unwrap_or("(removed)")
         );
+    }
+    Ok(())
+}
+
+fn import_cmd(settings: Settings, clock: Arc<dyn Clock>, what: ImportWhat) -> Result<()> {
+    use crmbot::import::{self, ColumnMap, ImportOptions};
+    let (is_customers, args) = match what {
+        ImportWhat::Customers(args) => (true, args),
+        ImportWhat::Events(args) => (false, args),
+    };
+    let mut columns = args.preset.map(ColumnMap::preset).unwrap_or_default();
+    for entry in &args.maps {
+        columns.parse_entry(entry).map_err(anyhow::Error::msg)?;
+    }
+    let options = ImportOptions {
+        skip_bad: args.skip_bad,
+        create_customers: args.create_customers,
+        columns,
+    };
+    let store = app::open_store(&settings)?;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} rows written ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let mut progress = |n: u64| {
+        if let Some(bar) = &bar {
+            bar.set_position(n);
+        }
+    };
+    let report = if is_customers {
+        import::import_customers(&store, &args.file, &options, clock.now(), &mut progress)?
+    } else {
+        import::import_events(&store, &args.file, &options, &mut progress)?
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for bad in &report.bad_rows {
+            println!("bad {bad}");
+        }
+        println!(
+            "{}: {} rows read, {} imported, {} already present, {} bad{}",
+            report.file.display(),
+            report.rows,
+            report.imported,
+            report.already_present,
+            report.bad_rows.len(),
+            if report.customers_created > 0 {
+                format!(", {} customers created", report.customers_created)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if !report.committed {
+        bail!(
+            "nothing was imported: {} bad rows (fix them, or pass --skip-bad to import the valid ones)",
+            report.bad_rows.len()
+        );
+    }
+    Ok(())
+}
+
+fn export_cmd(settings: Settings, id: u64, out: Option<PathBuf>) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let Some(export) = store.export_customer(CustomerId(id))? else {
+        bail!(
+            "there is no customer {id} in {}",
+            settings.store.path.display()
+        );
+    };
+    let text = serde_json::to_string_pretty(&export)?;
+    match out {
+        Some(path) => {
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "Wrote everything held about customer {id} to {}.",
+                path.display()
+            );
+        }
+        None => println!("{text}"),
+    }
+    Ok(())
+}
+
+fn erase_cmd(settings: Settings, clock: Arc<dyn Clock>, id: u64, yes: bool) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    if store.customer(CustomerId(id))?.is_none() {
+        bail!(
+            "there is no customer {id} in {}",
+            settings.store.path.display()
+        );
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("erasing customer {id} needs confirmation: pass --yes");
+        }
+        eprint!(
+            "Erase the personal data and messages of customer {id}? This cannot be undone. Type the id to confirm: "
+        );
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != id.to_string() {
+            bail!("not confirmed; nothing was erased");
+        }
+    }
+    let report = store
+        .erase_customer(CustomerId(id), "operator", clock.now())?
+        .context("the customer disappeared while erasing")?;
+    println!(
+        "Erased customer {id}: personal data removed, {} message texts removed, {} chat identities unlinked. The audit log records it.",
+        report.message_texts_removed, report.identities_unlinked
+    );
+    Ok(())
+}
+
+fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let report = store.backup(&dir)?;
+    println!(
+        "Backed up {} records in {} trees to {} ({} bytes).",
+        report.records,
+        report.trees,
+        report.file.display(),
+        report.bytes
+    );
+    Ok(())
+}
+
+fn restore_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
+    let options = crmbot::store::StoreOptions {
+        path: settings.store.path.clone(),
+        cache_capacity_mb: settings.store.cache_capacity_mb,
+        temporary: false,
+    };
+    let report = crmbot::store::Store::restore(&dir, &options)?;
+    println!(
+        "Restored {} records in {} trees into {}.",
+        report.records,
+        report.trees,
+        settings.store.path.display()
+    );
+    Ok(())
+}
+
+fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let report = store.verify()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "schema {} · {} customers · {} events · {} interactions · {} tickets",
+            report.schema_version,
+            report.customers,
+            report.events,
+            report.interactions,
+            report.tickets
+        );
+        for problem in &report.problems {
+            println!("problem: {problem}");
+        }
+        if report.problems.is_empty() {
+            println!("No problems found.");
+        }
+    }
+    if !report.problems.is_empty() {
+        bail!("the store has {} problems", report.problems.len());
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod engine;
+pub mod import;
 pub mod nlu;
 pub mod sentiment;
 pub mod store;

@@ -21,12 +21,14 @@
 
 mod artifacts;
 mod audit;
+mod backup;
 mod commit;
 mod conversations;
 mod customers;
 mod events;
 mod interactions;
 pub mod keys;
+mod privacy;
 mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -36,8 +38,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use thiserror::Error;
 
 pub use audit::AuditEntry;
+pub use backup::{BackupReport, VerifyReport};
 pub use commit::GroupCommit;
 pub use customers::IdentityKey;
+pub use privacy::{CustomerExport, ErasureReport};
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -116,6 +120,8 @@ struct Inner {
     emails: sled::Tree,
     events: sled::Tree,
     events_by_time: sled::Tree,
+    /// Ids (or content hashes) of imported events, so a re-import adds nothing twice.
+    event_ids: sled::Tree,
     orders: sled::Tree,
     interactions: sled::Tree,
     interactions_by_time: sled::Tree,
@@ -163,6 +169,7 @@ impl Store {
             emails: tree("emails")?,
             events: tree("events")?,
             events_by_time: tree("events_by_time")?,
+            event_ids: tree("event_ids")?,
             orders: tree("orders")?,
             interactions: tree("interactions")?,
             interactions_by_time: tree("interactions_by_time")?,

@@ -4,4 +4,5 @@
 mod cli;
 mod common;
 mod conversation;
+mod data;
 mod store;
