@@ -89,6 +89,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List tickets (escalations).
+    Tickets {
+        /// Only tickets in this state: open, claimed or resolved.
+        #[arg(long)]
+        state: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reports over the store.
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
     /// Show a customer: profile, recent events and interactions.
     Customer {
         /// Customer id.
@@ -99,6 +113,16 @@ enum Command {
         /// How many recent events and interactions to show.
         #[arg(long, default_value_t = 50)]
         recent: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportWhat {
+    /// Offers: shown, accepted, held out, and 30-day retention of treated against holdout.
+    Offers {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -157,6 +181,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Backup { dir } => backup_cmd(settings, dir),
         Command::Restore { dir } => restore_cmd(settings, dir),
         Command::Verify { json } => verify_cmd(settings, json),
+        Command::Tickets { state, json } => tickets_cmd(settings, state, json),
+        Command::Report {
+            what: ReportWhat::Offers { json },
+        } => report_offers_cmd(settings, clock, json),
     }
 }
 
@@ -486,6 +514,92 @@ fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
     }
     if !report.problems.is_empty() {
         bail!("the store has {} problems", report.problems.len());
+    }
+    Ok(())
+}
+
+fn tickets_cmd(settings: Settings, state: Option<String>, json: bool) -> Result<()> {
+    use crmbot::domain::TicketState;
+    let state = match state.as_deref().map(str::to_lowercase).as_deref() {
+        None => None,
+        Some("open") => Some(TicketState::Open),
+        Some("claimed") => Some(TicketState::Claimed),
+        Some("resolved") => Some(TicketState::Resolved),
+        Some(other) => bail!("unknown ticket state {other:?}: expected open, claimed or resolved"),
+    };
+    let store = app::open_store(&settings)?;
+    let tickets = store.tickets(state)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&tickets)?);
+        return Ok(());
+    }
+    if tickets.is_empty() {
+        println!("No tickets.");
+    }
+    for t in &tickets {
+        println!(
+            "#{} P{} {:<8} customer {} via {} opened {} due {} {}— {}",
+            t.id,
+            t.priority,
+            t.state.as_str(),
+            t.customer,
+            t.channel,
+            t.opened.format("%Y-%m-%d %H:%M"),
+            t.sla_due.format("%Y-%m-%d %H:%M"),
+            t.assignee
+                .as_deref()
+                .map(|a| format!("({a}) "))
+                .unwrap_or_default(),
+            t.reasons.join("; ")
+        );
+    }
+    Ok(())
+}
+
+fn report_offers_cmd(settings: Settings, clock: Arc<dyn Clock>, json: bool) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let mut histories = Vec::new();
+    for customer in store.customers() {
+        let events = store.events_of(customer?.id)?;
+        if events.iter().any(|e| {
+            matches!(
+                e.kind,
+                crmbot::domain::EventKind::OfferShown { .. }
+                    | crmbot::domain::EventKind::OfferHeldOut { .. }
+            )
+        }) {
+            histories.push(events);
+        }
+    }
+    let stats = crmbot::routing::offers::report(
+        &settings.offers,
+        histories.iter().map(Vec::as_slice),
+        clock.now(),
+    );
+    if json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+        return Ok(());
+    }
+    let pct = |v: Option<f64>| {
+        v.map(|v| format!("{:.1}%", v * 100.0))
+            .unwrap_or_else(|| "-".into())
+    };
+    for s in &stats {
+        println!(
+            "{}: shown {}, accepted {}, held out {}; 30-day retention treated {} (n={}) vs holdout {} (n={}); uplift {}{}",
+            s.offer,
+            s.shown,
+            s.accepted,
+            s.held_out,
+            pct(s.retention_treated),
+            s.measured_treated,
+            pct(s.retention_holdout),
+            s.measured_holdout,
+            pct(s.uplift),
+            s.uplift_ci95
+                .map(|(lo, hi)| format!(" (95% CI {:.1}% to {:.1}%)", lo * 100.0, hi * 100.0))
+                .unwrap_or_default()
+        );
     }
     Ok(())
 }

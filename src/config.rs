@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::domain::{Channel, Language, StaffRole};
+use crate::domain::{Language, StaffRole};
+pub use crate::routing::escalation::{Destination, EscalationSettings};
+pub use crate::routing::offers::OfferSettings;
+pub use crate::routing::surveys::SurveySettings;
 
 /// Everything the process can be told, grouped by the part it configures.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -26,8 +29,12 @@ pub struct Settings {
     pub intents_dir: PathBuf,
     /// Staff members and their roles.
     pub staff: Vec<StaffMember>,
-    /// Where new escalations are announced to staff.
+    /// When conversations go to a person, and where staff hear of it.
     pub escalation: EscalationSettings,
+    /// The offer catalogue and its holdout group.
+    pub offers: OfferSettings,
+    /// When satisfaction questions are asked.
+    pub surveys: SurveySettings,
 }
 
 impl Default for Settings {
@@ -39,6 +46,8 @@ impl Default for Settings {
             intents_dir: PathBuf::from("intents"),
             staff: Vec::new(),
             escalation: EscalationSettings::default(),
+            offers: OfferSettings::default(),
+            surveys: SurveySettings::default(),
         }
     }
 }
@@ -94,8 +103,6 @@ pub struct EngineSettings {
     pub default_language: Language,
     /// Misunderstood messages in a row after which the bot offers a person.
     pub failures_before_human: u8,
-    /// Hours within which an opened ticket should be answered.
-    pub ticket_sla_hours: u32,
 }
 
 impl Default for EngineSettings {
@@ -104,39 +111,8 @@ impl Default for EngineSettings {
             max_message_chars: 4000,
             default_language: Language::En,
             failures_before_human: 2,
-            ticket_sla_hours: 4,
         }
     }
-}
-
-/// Where escalations go.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EscalationSettings {
-    /// Chats that receive a card for every new ticket (a Telegram group, a Discord channel,
-    /// the console's `staff` chat).
-    pub notify: Vec<Destination>,
-}
-
-impl Default for EscalationSettings {
-    fn default() -> Self {
-        EscalationSettings {
-            notify: vec![Destination {
-                channel: Channel::Console,
-                chat: "staff".into(),
-            }],
-        }
-    }
-}
-
-/// A chat on a channel that the bot posts to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Destination {
-    /// `console`, `telegram`, `discord` or `http`.
-    pub channel: Channel,
-    /// The chat id on that channel (Telegram chat id, Discord channel id, console chat).
-    pub chat: String,
 }
 
 /// A staff member who may use staff commands.
@@ -233,6 +209,21 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.escalation.sla_hours.contains(&0) {
+            return Err("escalation.sla_hours: every priority needs at least 1 hour".into());
+        }
+        if self.offers.holdout_percent > 100 {
+            return Err("offers.holdout_percent must be between 0 and 100".into());
+        }
+        let mut offer_ids = std::collections::HashSet::new();
+        for offer in &self.offers.catalogue {
+            if !offer_ids.insert(offer.id.as_str()) {
+                return Err(format!(
+                    "offers.catalogue: the id {:?} appears twice",
+                    offer.id
+                ));
+            }
+        }
         if self.engine.max_message_chars == 0 {
             return Err("engine.max_message_chars must be at least 1".into());
         }

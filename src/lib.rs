@@ -8,5 +8,6 @@ pub mod domain;
 pub mod engine;
 pub mod import;
 pub mod nlu;
+pub mod routing;
 pub mod sentiment;
 pub mod store;

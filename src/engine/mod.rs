@@ -26,6 +26,7 @@ use crate::domain::{
     TicketState,
 };
 use crate::nlu::{Entity, Nlu, Parse};
+use crate::routing::CustomerRisk;
 use crate::sentiment::{Sentiment, SentimentAnalyzer};
 use crate::store::{IdentityKey, Store, StoreError};
 
@@ -263,18 +264,31 @@ impl Engine {
         } else {
             Vec::new()
         };
+        let earlier: Vec<f32> = store
+            .recent_interactions_of(customer.id, 12)?
+            .iter()
+            .filter(|i| i.direction == Direction::Inbound)
+            .filter_map(|i| i.sentiment)
+            .collect();
+        let risk = self.customer_risk(customer.id)?;
         let facts = CustomerFacts::from_events(customer, &events, at);
         let order_lookup = self.lookup_order(&parse, &facts)?;
         let nlu = &self.deps.nlu;
         let template = |i, l| nlu.reply(i, l).map(str::to_owned);
+        let acceptances = |offer: &str| store.offer_acceptances(offer).unwrap_or(0);
         let decision = respond::respond(&CustomerTurn {
             parse: &parse,
             sentiment,
             conversation: &conversation,
             facts: &facts,
+            events: &events,
+            earlier_sentiments: &earlier,
+            risk: risk.as_ref(),
             order_lookup,
-            settings: &self.deps.settings.engine,
+            settings: &self.deps.settings,
             template: &template,
+            offer_acceptances: &acceptances,
+            now: at,
         });
         let messages = self
             .apply(
@@ -290,6 +304,11 @@ impl Engine {
             )
             .await?;
         Ok(Outcome { messages })
+    }
+
+    /// What the models last said about a customer, if they have been trained.
+    fn customer_risk(&self, id: CustomerId) -> Result<Option<CustomerRisk>, EngineError> {
+        Ok(self.deps.store.score::<CustomerRisk>(id).unwrap_or(None))
     }
 
     fn lookup_order(
@@ -340,11 +359,11 @@ impl Engine {
         let mut state = decision.state;
         let mut ticket_id = None;
         let mut opened = None;
-        if let Some(reasons) = decision.open_ticket {
-            let ticket = self.open_ticket(customer, from, reasons, at)?;
+        if let Some(request) = decision.open_ticket {
+            let ticket = self.open_ticket(customer, from, request.reasons, request.priority, at)?;
             replies.push(Reply::TicketOpened {
                 ticket: ticket.id,
-                sla_hours: self.deps.settings.engine.ticket_sla_hours,
+                sla_hours: self.deps.settings.escalation.sla_for(ticket.priority),
             });
             state = DialogueState::WithHuman { ticket: ticket.id };
             ticket_id = Some(ticket.id);
@@ -354,9 +373,15 @@ impl Engine {
             ticket_id = Some(ticket);
         }
         for kind in decision.events {
+            if let crate::domain::EventKind::OfferAccepted { offer, .. } = &kind {
+                store.count_offer_acceptance(offer)?;
+            }
             store.append_event(&Event { customer, at, kind })?;
         }
-        let intent = decision.intent.map(|i| i.as_str().to_owned());
+        let intent = decision
+            .log_as
+            .map(str::to_owned)
+            .or_else(|| decision.intent.map(|i| i.as_str().to_owned()));
         store.log_interaction(&Interaction {
             customer,
             channel: from.channel,
@@ -388,6 +413,15 @@ impl Engine {
         }
         conversation.state = state;
         conversation.failures = decision.failures;
+        match decision.asked {
+            Some(crate::domain::SurveyKind::Csat) => {
+                conversation.csat_asked = Some(at);
+                conversation.answered = 0;
+            }
+            Some(crate::domain::SurveyKind::Nps) => conversation.nps_asked = Some(at),
+            None if decision.intent.is_some() => conversation.answered += 1,
+            None => {}
+        }
         conversation.customer = Some(customer);
         conversation.updated = Some(at);
         store.put_conversation(from.channel, &from.chat, &conversation)?;
@@ -417,16 +451,17 @@ impl Engine {
         customer: CustomerId,
         from: &Address,
         reasons: Vec<String>,
+        priority: u8,
         at: DateTime<Utc>,
     ) -> Result<Ticket, EngineError> {
         let store = &self.deps.store;
         let id = store.next_ticket_id()?;
-        let sla = Duration::hours(i64::from(self.deps.settings.engine.ticket_sla_hours));
+        let sla = Duration::hours(i64::from(self.deps.settings.escalation.sla_for(priority)));
         let ticket = Ticket {
             id,
             customer,
             reasons: reasons.clone(),
-            priority: 3,
+            priority,
             state: TicketState::Open,
             assignee: None,
             channel: from.channel,

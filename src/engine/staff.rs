@@ -10,7 +10,8 @@ use super::message::{Address, Outbound};
 use super::text::Reply;
 use super::{Engine, EngineError};
 use crate::domain::{
-    Customer, CustomerId, Direction, Interaction, Language, StaffRole, Ticket, TicketState,
+    Customer, CustomerId, Direction, Interaction, Language, StaffRole, SurveyKind, Ticket,
+    TicketState,
 };
 use crate::nlu::{Entity, Intent, Parse};
 use crate::store::AuditEntry;
@@ -93,7 +94,7 @@ impl Engine {
             }
             Command::Claim(id) => self.claim(actor, id, at, from)?,
             Command::Reply(id, text) => self.relay(actor, id, text, at, from).await?,
-            Command::Resolve(id, note) => self.resolve(actor, id, note, at, from)?,
+            Command::Resolve(id, note) => self.resolve(actor, id, note, at, from).await?,
             Command::Transfer(id, to) => self.transfer(actor, id, &to, at, from)?,
         };
         Ok(out)
@@ -355,7 +356,7 @@ impl Engine {
         ])
     }
 
-    fn resolve(
+    async fn resolve(
         &self,
         actor: &StaffActor,
         id: u64,
@@ -379,7 +380,7 @@ impl Engine {
             at,
             kind: crate::domain::EventKind::TicketClosed { ticket: id },
         })?;
-        // The bot takes the conversation back.
+        // The bot takes the conversation back, and asks how it went.
         let mut conversation: Conversation = self
             .deps
             .store
@@ -387,10 +388,54 @@ impl Engine {
             .unwrap_or_default();
         if conversation.state == (DialogueState::WithHuman { ticket: id }) {
             conversation.state = DialogueState::Idle;
-            self.deps
-                .store
-                .put_conversation(ticket.channel, &ticket.chat, &conversation)?;
         }
+        let mut out = vec![Outbound::text(
+            from.clone(),
+            format!("Ticket #{id} is resolved."),
+        )];
+        let customer = self.deps.store.customer(ticket.customer)?;
+        let events = self.deps.store.events_of(ticket.customer)?;
+        let due = customer.as_ref().is_some_and(|c| {
+            !c.is_lead
+                && self.deps.settings.surveys.due(
+                    SurveyKind::Csat,
+                    &events,
+                    conversation.csat_asked,
+                    c.created,
+                    at,
+                )
+        });
+        if due && conversation.state == DialogueState::Idle {
+            conversation.state = DialogueState::AwaitingScore {
+                survey: SurveyKind::Csat,
+                ticket: Some(id),
+            };
+            conversation.csat_asked = Some(at);
+            conversation.answered = 0;
+            let question = Reply::AskCsat { ticket: Some(id) }.render(conversation.language);
+            self.deps.store.log_interaction(&Interaction {
+                customer: ticket.customer,
+                channel: ticket.channel,
+                chat: ticket.chat.clone(),
+                direction: Direction::Outbound,
+                at,
+                text: Some(question.clone()),
+                intent: Some("ask_csat".into()),
+                confidence: None,
+                sentiment: None,
+                ticket: Some(id),
+            })?;
+            out.push(Outbound::text(
+                Address {
+                    channel: ticket.channel,
+                    chat: ticket.chat.clone(),
+                },
+                question,
+            ));
+        }
+        self.deps
+            .store
+            .put_conversation(ticket.channel, &ticket.chat, &conversation)?;
         self.audit(
             at,
             &actor.name,
@@ -398,10 +443,8 @@ impl Engine {
             ticket.customer,
             &format!("ticket:{id}"),
         )?;
-        Ok(vec![Outbound::text(
-            from.clone(),
-            format!("Ticket #{id} is resolved."),
-        )])
+        self.deps.store.durable().await?;
+        Ok(out)
     }
 
     fn transfer(

@@ -65,6 +65,17 @@ pub enum Reply {
     },
     ModelsNotReady,
     Error,
+    OfferAccepted {
+        code: String,
+        valid_days: u32,
+    },
+    OfferDeclined,
+    AskCsat {
+        ticket: Option<TicketId>,
+    },
+    AskNps,
+    AskComment,
+    ThanksForFeedback,
 }
 
 fn date(at: DateTime<Utc>) -> String {
@@ -184,7 +195,8 @@ impl Reply {
             Reply::OfferHuman => "Would you like me to bring in a person from our team? Answer yes or no.".into(),
             Reply::HumanDeclined => "All right. Tell me what you need and I'll do my best.".into(),
             Reply::TicketOpened { ticket, sla_hours } => format!(
-                "I've passed your conversation to our team (ticket #{ticket}). A person will answer you here, usually within {sla_hours} hours."
+                "I've passed your conversation to our team (ticket #{ticket}). A person will answer you here, usually within {sla_hours} hour{}.",
+                if *sla_hours == 1 { "" } else { "s" }
             ),
             Reply::WithHuman { ticket } => format!(
                 "Thanks, I've added this to ticket #{ticket}. A person from our team will answer you here."
@@ -211,6 +223,17 @@ impl Reply {
             Reply::UnknownCustomer { id } => format!("There is no customer {id}."),
             Reply::ModelsNotReady => "Risk scores are not available yet: the customer models have not been trained (crmbot train).".into(),
             Reply::Error => "Something went wrong on our side; a person has been told. Please try again in a moment.".into(),
+            Reply::OfferAccepted { code, valid_days } => format!(
+                "Done! Your code is {code}, valid for {valid_days} days."
+            ),
+            Reply::OfferDeclined => "No problem.".into(),
+            Reply::AskCsat { ticket: Some(ticket) } => format!(
+                "Your ticket #{ticket} is resolved. How satisfied are you with the help you got, from 1 (very unhappy) to 5 (very happy)?"
+            ),
+            Reply::AskCsat { ticket: None } => "Before you go: how satisfied are you with this conversation, from 1 (very unhappy) to 5 (very happy)?".into(),
+            Reply::AskNps => "One quick question: how likely are you to recommend us to a friend, from 0 (not at all) to 10 (very likely)?".into(),
+            Reply::AskComment => "Thank you! Is there anything you'd like to tell us about it?".into(),
+            Reply::ThanksForFeedback => "Thank you for your feedback, it helps us get better.".into(),
         }
     }
 
@@ -297,6 +320,23 @@ impl Reply {
             Reply::UnknownCustomer { id } => format!("没有编号为 {id} 的客户。"),
             Reply::ModelsNotReady => "风险评分暂不可用：客户模型尚未训练（crmbot train）。".into(),
             Reply::Error => "系统出了点问题，已通知工作人员，请稍后再试。".into(),
+            Reply::OfferAccepted { code, valid_days } => {
+                format!("好的！您的优惠码是 {code}，{valid_days} 天内有效。")
+            }
+            Reply::OfferDeclined => "好的，没问题。".into(),
+            Reply::AskCsat {
+                ticket: Some(ticket),
+            } => format!(
+                "您的工单 #{ticket} 已解决。请为我们的服务打分：1（非常不满意）到 5（非常满意）。"
+            ),
+            Reply::AskCsat { ticket: None } => {
+                "请为本次对话打分：1（非常不满意）到 5（非常满意）。".into()
+            }
+            Reply::AskNps => {
+                "您有多大可能向朋友推荐我们？请打分：0（完全不可能）到 10（非常可能）。".into()
+            }
+            Reply::AskComment => "谢谢！还有什么想告诉我们的吗？".into(),
+            Reply::ThanksForFeedback => "感谢您的反馈，这能帮助我们做得更好。".into(),
         }
     }
 }

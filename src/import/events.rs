@@ -15,7 +15,7 @@ use crate::domain::{
     Consent, Customer, CustomerId, Event, EventKind, Language, OrderItem, OrderStatus, Plan,
     SurveyKind,
 };
-use crate::store::Store;
+use crate::store::{NewEvent, Store};
 
 /// Events written per batch (and per progress tick).
 const BATCH: usize = 10_000;
@@ -257,14 +257,14 @@ fn row_to_event(fields: &HashMap<String, String>) -> Result<(Option<String>, Eve
     Ok((text(&["event_id", "id"]), Event { customer, at, kind }))
 }
 
-/// The id under which an event is remembered: the source's id, or a hash of its content
-/// and how many identical events came before it in the file.
-fn event_id(source: Option<&str>, event: &Event, occurrence: u32) -> Vec<u8> {
+/// The id under which an event is remembered: the source's id, or a hash of its stored
+/// form and how many identical events came before it in the file.
+fn event_id(source: Option<&str>, encoded: &[u8], occurrence: u32) -> Vec<u8> {
     match source {
         Some(id) => format!("src:{id}").into_bytes(),
         None => {
             let mut hasher = Sha256::new();
-            hasher.update(serde_json::to_vec(event).expect("events serialize"));
+            hasher.update(encoded);
             hasher.update(occurrence.to_be_bytes());
             let digest = hasher.finalize();
             let mut id = b"h:".to_vec();
@@ -296,7 +296,7 @@ pub fn import_events(
     let mut known: HashSet<CustomerId> = HashSet::new();
     let mut to_create: HashMap<CustomerId, DateTime<Utc>> = HashMap::new();
     let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
-    let mut valid: Vec<(Vec<u8>, Event)> = Vec::with_capacity(rows.records.len());
+    let mut valid: Vec<NewEvent> = Vec::with_capacity(rows.records.len());
     for (line, fields) in &rows.records {
         let parsed = row_to_event(fields).and_then(|(source_id, event)| {
             let exists = known.contains(&event.customer)
@@ -322,18 +322,26 @@ pub fn import_events(
         });
         match parsed {
             Ok((source_id, mut event)) => {
-                let content: [u8; 32] =
-                    Sha256::digest(serde_json::to_vec(&event).expect("events serialize")).into();
+                let generated_order = matches!(&event.kind, EventKind::Purchase { order_id, .. } if order_id.is_empty());
+                let encoded = serde_json::to_vec(&event).expect("events serialize");
+                let content: [u8; 32] = Sha256::digest(&encoded).into();
                 let n = occurrences.entry(content).or_insert(0);
-                let id = event_id(source_id.as_deref(), &event, *n);
+                let id = event_id(source_id.as_deref(), &encoded, *n);
                 *n += 1;
-                if let EventKind::Purchase { order_id, .. } = &mut event.kind
-                    && order_id.is_empty()
-                {
-                    let hex: String = id[2..8].iter().map(|b| format!("{b:02X}")).collect();
-                    *order_id = format!("O{}-{hex}", event.customer);
+                if generated_order {
+                    if let EventKind::Purchase { order_id, .. } = &mut event.kind {
+                        let hex: String = id[2..8].iter().map(|b| format!("{b:02X}")).collect();
+                        *order_id = format!("O{}-{hex}", event.customer);
+                    }
+                    valid.push(NewEvent::new(id, source_id.is_some(), event));
+                } else {
+                    valid.push(NewEvent {
+                        id,
+                        source_id: source_id.is_some(),
+                        event,
+                        encoded,
+                    });
                 }
-                valid.push((id, event));
             }
             Err((column, reason)) => report.bad_rows.push(RowError {
                 row: *line,

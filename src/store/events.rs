@@ -5,6 +5,30 @@ use chrono::{DateTime, Utc};
 use super::{Result, Store, decode, encode, keys};
 use crate::domain::{CustomerId, Event, EventKind};
 
+/// An event to import, with its id and its stored form.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The source's event id, or a content hash.
+    pub id: Vec<u8>,
+    /// Whether `id` came from the source (remembered on its own) or is a content hash.
+    pub source_id: bool,
+    pub event: Event,
+    /// The event as stored (JSON), encoded once by the caller.
+    pub encoded: Vec<u8>,
+}
+
+impl NewEvent {
+    pub fn new(id: Vec<u8>, source_id: bool, event: Event) -> Self {
+        let encoded = encode(&event);
+        NewEvent {
+            id,
+            source_id,
+            event,
+            encoded,
+        }
+    }
+}
+
 impl Store {
     /// Appends an event. Purchases are also indexed by order id.
     pub fn append_event(&self, event: &Event) -> Result<()> {
@@ -40,30 +64,38 @@ impl Store {
         Ok(())
     }
 
-    /// Appends the events whose ids were not seen before and returns how many were new.
+    /// Appends the events that are not stored yet and returns how many were new.
     ///
-    /// Ids are the source's event ids or content hashes (see `import`). The storage key of
-    /// such an event is derived from its id, so writing it again overwrites the same keys:
-    /// a crash half-way through a batch, followed by a re-import, cannot duplicate events.
-    pub fn append_new_events(&self, events: &[(Vec<u8>, Event)]) -> Result<usize> {
+    /// Each event comes with an id: the source's event id or a content hash (see
+    /// `import`). The storage key is derived from the id, so writing an event again hits
+    /// the same key: a crash half-way through a batch followed by a re-import cannot
+    /// duplicate anything, and "already stored" is one key lookup. Source ids are also
+    /// remembered on their own, so a source that re-sends an id with another time is not
+    /// imported twice.
+    pub fn append_new_events(&self, events: &[NewEvent]) -> Result<usize> {
         let mut by_customer = sled::Batch::default();
         let mut by_time = sled::Batch::default();
         let mut orders = sled::Batch::default();
         let mut ids = sled::Batch::default();
         let mut seen_in_batch = std::collections::HashSet::new();
         let mut fresh = 0;
-        for (id, event) in events {
-            if !seen_in_batch.insert(id.as_slice()) || self.inner.event_ids.contains_key(id)? {
+        for new in events {
+            let seq = id_seq(&new.id);
+            let key = keys::by_customer(new.event.customer, new.event.at, seq);
+            if !seen_in_batch.insert(key) || self.inner.events.contains_key(key)? {
                 continue;
             }
-            let seq = id_seq(id);
-            let key = keys::by_customer(event.customer, event.at, seq);
-            by_customer.insert(&key, encode(event));
-            by_time.insert(&keys::by_time(event.customer, event.at, seq), &[]);
-            if let EventKind::Purchase { order_id, .. } = &event.kind {
+            if new.source_id {
+                if self.inner.event_ids.contains_key(&new.id)? {
+                    continue;
+                }
+                ids.insert(new.id.as_slice(), &[]);
+            }
+            by_customer.insert(&key, new.encoded.as_slice());
+            by_time.insert(&keys::by_time(new.event.customer, new.event.at, seq), &[]);
+            if let EventKind::Purchase { order_id, .. } = &new.event.kind {
                 orders.insert(order_id.as_bytes(), &key);
             }
-            ids.insert(id.as_slice(), &[]);
             fresh += 1;
         }
         self.inner.events.apply_batch(by_customer)?;
@@ -71,11 +103,6 @@ impl Store {
         self.inner.orders.apply_batch(orders)?;
         self.inner.event_ids.apply_batch(ids)?;
         Ok(fresh)
-    }
-
-    /// Whether an event id was imported before.
-    pub fn has_event_id(&self, id: &[u8]) -> Result<bool> {
-        Ok(self.inner.event_ids.contains_key(id)?)
     }
 
     /// A customer's events in time order.

@@ -41,6 +41,7 @@ pub use audit::AuditEntry;
 pub use backup::{BackupReport, VerifyReport};
 pub use commit::GroupCommit;
 pub use customers::IdentityKey;
+pub use events::NewEvent;
 pub use privacy::{CustomerExport, ErasureReport};
 
 /// The schema version this build writes.

@@ -278,3 +278,105 @@ fn staff_and_customers_switch_in_one_console_session() {
     );
     assert!(stdout.contains("Ticket #1 is resolved."), "{stdout}");
 }
+
+#[test]
+fn angry_customer_to_resolved_ticket_with_csat_in_one_piped_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut cmd = crmbot(&store);
+    cmd.args(["chat", "--as", "customer:42"]);
+    let script = "\
+this is terrible and awful, the worst service ever, I hate it
+/as staff:alice
+/tickets
+/claim 1
+/reply 1 I'm so sorry, I've sent a replacement today
+/resolve 1 replacement sent
+/as customer:42
+5
+quick and helpful, thanks
+/as customer:43
+I want to cancel my subscription
+/as customer:42
+I want to cancel my subscription
+";
+    let out = run_with_input(cmd, script.as_bytes());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("(ticket #1)"), "{stdout}");
+    assert!(stdout.contains("#1 P2 open customer 42"), "{stdout}");
+    assert!(
+        stdout.contains("bot → console customer:42: alice: I'm so sorry"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("bot → console customer:42: Your ticket #1 is resolved. How satisfied"),
+        "{stdout}"
+    );
+
+    let tickets = crmbot(&store).args(["tickets", "--json"]).output().unwrap();
+    let tickets: Value = serde_json::from_slice(&tickets.stdout).unwrap();
+    let t = &tickets[0];
+    assert_eq!(t["state"], "resolved");
+    assert_eq!(t["assignee"], "alice");
+    assert_eq!(t["priority"], 2);
+    let reasons = t["reasons"].as_array().unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with("angry message")),
+        "{t}"
+    );
+    for stamp in ["opened", "sla_due", "claimed_at", "resolved_at"] {
+        assert!(t[stamp].is_string(), "{stamp}: {t}");
+    }
+    let customer = customer_json(&store, 42);
+    let csat: Vec<&Value> = customer["recent_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "survey" && e["survey"] == "csat")
+        .collect();
+    assert_eq!(csat.len(), 1);
+    assert_eq!(csat[0]["score"], 5);
+
+    let report = crmbot(&store)
+        .args(["report", "offers", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let stay = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["offer"] == "stay20")
+        .unwrap();
+    // Only customers 42 and 43 asked to cancel; each eligible one is counted in one group.
+    let count = |kind: &str| -> u64 {
+        [42, 43]
+            .iter()
+            .map(|id| {
+                customer_json(&store, *id)["recent_events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["kind"] == kind && e["offer"] == "stay20")
+                    .count() as u64
+            })
+            .sum()
+    };
+    assert_eq!(
+        stay["shown"].as_u64().unwrap(),
+        count("offer_shown"),
+        "{report}"
+    );
+    assert_eq!(
+        stay["held_out"].as_u64().unwrap(),
+        count("offer_held_out"),
+        "{report}"
+    );
+}

@@ -114,8 +114,11 @@ async fn every_message_in_and_out_is_logged_with_intent_and_sentiment() {
 }
 
 #[tokio::test]
-async fn billing_and_cancellation_with_confirmation() {
+async fn billing_and_cancellation_with_a_retention_offer_first() {
     let h = Harness::new();
+    let settings = crmbot::config::Settings::default();
+    let offer = settings.offers.by_id("stay20").unwrap().text_en.clone();
+    // Customer 42 is not in the holdout group of "stay20" (see the routing tests).
     check(
         &h,
         vec![
@@ -127,13 +130,22 @@ async fn billing_and_cancellation_with_confirmation() {
             turn(
                 Who::Customer(42),
                 "I want to cancel my subscription",
-                vec![Says(en(Reply::AskCancelConfirm))],
+                vec![Says(offer)],
+            ),
+            turn(
+                Who::Customer(42),
+                "no",
+                vec![
+                    Says(en(Reply::OfferDeclined)),
+                    Says(en(Reply::AskCancelConfirm)),
+                ],
             ),
             turn(
                 Who::Customer(42),
                 "no",
                 vec![Says(en(Reply::KeepsSubscription))],
             ),
+            // The offer is made once per period: the second time the bot asks straight away.
             turn(
                 Who::Customer(42),
                 "please cancel my subscription",
@@ -153,6 +165,13 @@ async fn billing_and_cancellation_with_confirmation() {
         events
             .iter()
             .filter(|e| e.kind.name() == "subscription_cancel")
+            .count(),
+        1
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind.name() == "offer_shown")
             .count(),
         1
     );

@@ -5,4 +5,5 @@ mod cli;
 mod common;
 mod conversation;
 mod data;
+mod routing;
 mod store;
