@@ -11,3 +11,4 @@ pub mod nlu;
 pub mod routing;
 pub mod sentiment;
 pub mod store;
+pub mod charts;
