@@ -44,7 +44,9 @@ fn draw_err<E: std::fmt::Debug>(e: E) -> ChartError {
 }
 
 /// Renders with `draw` onto an RGB buffer and encodes it as PNG.
-fn render(draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<(), ChartError>) -> Result<Vec<u8>, ChartError> {
+fn render(
+    draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<(), ChartError>,
+) -> Result<Vec<u8>, ChartError> {
     font()?;
     let mut buffer = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
@@ -145,7 +147,12 @@ pub fn scatter(
 }
 
 /// Histogram of values in [0, 1] (churn probabilities) in `bins` bins.
-pub fn histogram(title: &str, x_label: &str, values: &[f64], bins: usize) -> Result<Vec<u8>, ChartError> {
+pub fn histogram(
+    title: &str,
+    x_label: &str,
+    values: &[f64],
+    bins: usize,
+) -> Result<Vec<u8>, ChartError> {
     if values.is_empty() {
         return Err(ChartError::Empty("no scores to plot"));
     }
@@ -178,7 +185,10 @@ pub fn histogram(title: &str, x_label: &str, values: &[f64], bins: usize) -> Res
             .draw_series(counts.iter().enumerate().map(|(i, c)| {
                 let x = i as f64 * width;
                 let color = if x >= 0.5 { palette(3) } else { palette(0) };
-                Rectangle::new([(x + width * 0.05, 0.0), (x + width * 0.95, *c as f64)], color.filled())
+                Rectangle::new(
+                    [(x + width * 0.05, 0.0), (x + width * 0.95, *c as f64)],
+                    color.filled(),
+                )
             }))
             .map_err(draw_err)?;
         Ok(())
@@ -216,7 +226,10 @@ pub fn bars(title: &str, y_label: &str, bars: &[(String, f64)]) -> Result<Vec<u8
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
                 let mut bar = Rectangle::new(
-                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *v)],
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), *v),
+                    ],
                     palette(i).filled(),
                 );
                 bar.set_margin(0, 0, 12, 12);
@@ -225,7 +238,11 @@ pub fn bars(title: &str, y_label: &str, bars: &[(String, f64)]) -> Result<Vec<u8
             .map_err(draw_err)?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
-                Text::new(format!("{v:.0}"), (SegmentValue::CenterOf(i), *v + top * 0.02), (FONT, 16))
+                Text::new(
+                    format!("{v:.0}"),
+                    (SegmentValue::CenterOf(i), *v + top * 0.02),
+                    (FONT, 16),
+                )
             }))
             .map_err(draw_err)?;
         Ok(())
@@ -233,7 +250,12 @@ pub fn bars(title: &str, y_label: &str, bars: &[(String, f64)]) -> Result<Vec<u8
 }
 
 /// A line over days (mean sentiment per day), with a zero line.
-pub fn line(title: &str, y_label: &str, points: &[(NaiveDate, f64)], y_range: (f64, f64)) -> Result<Vec<u8>, ChartError> {
+pub fn line(
+    title: &str,
+    y_label: &str,
+    points: &[(NaiveDate, f64)],
+    y_range: (f64, f64),
+) -> Result<Vec<u8>, ChartError> {
     if points.len() < 2 {
         return Err(ChartError::Empty("fewer than two days of data"));
     }
@@ -297,7 +319,12 @@ mod tests {
         let charts = [
             scatter("Segments", "recency (days)", "orders", &groups, &points).unwrap(),
             histogram("Churn risk", "probability", &[0.1, 0.2, 0.8, 0.95], 10).unwrap(),
-            bars("Lifecycle", "customers", &[("new".into(), 3.0), ("active".into(), 9.0)]).unwrap(),
+            bars(
+                "Lifecycle",
+                "customers",
+                &[("new".into(), 3.0), ("active".into(), 9.0)],
+            )
+            .unwrap(),
             line(
                 "Sentiment",
                 "mean",
@@ -318,6 +345,9 @@ mod tests {
 
     #[test]
     fn empty_data_is_a_clear_error() {
-        assert!(matches!(histogram("x", "y", &[], 10), Err(ChartError::Empty(_))));
+        assert!(matches!(
+            histogram("x", "y", &[], 10),
+            Err(ChartError::Empty(_))
+        ));
     }
 }

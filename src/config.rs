@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use crate::alerts::AlertSettings;
 use crate::domain::{Language, StaffRole};
 pub use crate::routing::escalation::{Destination, EscalationSettings};
 pub use crate::routing::offers::OfferSettings;
@@ -35,6 +36,8 @@ pub struct Settings {
     pub offers: OfferSettings,
     /// When satisfaction questions are asked.
     pub surveys: SurveySettings,
+    /// Churn alerts and the daily digest for team chats.
+    pub alerts: AlertSettings,
 }
 
 impl Default for Settings {
@@ -48,6 +51,7 @@ impl Default for Settings {
             escalation: EscalationSettings::default(),
             offers: OfferSettings::default(),
             surveys: SurveySettings::default(),
+            alerts: AlertSettings::default(),
         }
     }
 }

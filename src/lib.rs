@@ -1,6 +1,8 @@
 //! crmbot
+pub mod alerts;
 pub mod app;
 pub mod channels;
+pub mod charts;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -11,4 +13,3 @@ pub mod nlu;
 pub mod routing;
 pub mod sentiment;
 pub mod store;
-pub mod charts;

@@ -471,6 +471,7 @@ impl Engine {
             claimed_at: None,
             resolved_at: None,
             resolution_note: None,
+            sla_raised_at: None,
         };
         store.put_ticket(&ticket)?;
         store.append_event(&Event {

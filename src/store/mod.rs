@@ -28,6 +28,7 @@ mod customers;
 mod events;
 mod interactions;
 pub mod keys;
+mod outbox;
 mod privacy;
 mod tickets;
 
@@ -42,6 +43,7 @@ pub use backup::{BackupReport, VerifyReport};
 pub use commit::GroupCommit;
 pub use customers::IdentityKey;
 pub use events::NewEvent;
+pub use outbox::{OutboxItem, OutboxState};
 pub use privacy::{CustomerExport, ErasureReport};
 
 /// The schema version this build writes.
@@ -130,6 +132,12 @@ struct Inner {
     conversations: sled::Tree,
     artifacts: sled::Tree,
     scores: sled::Tree,
+    /// Daily churn probabilities per customer (`customer | day`), for "change since yesterday".
+    score_history: sled::Tree,
+    /// Messages waiting to be delivered (alerts, digests), in enqueue order.
+    outbox: sled::Tree,
+    /// Per-customer alert state (last alert, its risk band) for de-duplication.
+    alert_state: sled::Tree,
     audit: sled::Tree,
     commit: GroupCommit,
 }
@@ -178,6 +186,9 @@ impl Store {
             conversations: tree("conversations")?,
             artifacts: tree("artifacts")?,
             scores: tree("scores")?,
+            score_history: tree("score_history")?,
+            outbox: tree("outbox")?,
+            alert_state: tree("alert_state")?,
             audit: tree("audit")?,
             commit: GroupCommit::start(db.clone()),
             path: path.clone(),
