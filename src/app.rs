@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::demo::{self, DemoSpec, SeedReport};
 use crate::engine::{Deps, Engine};
+use crate::metrics::Metrics;
 use crate::nlu::{Nlu, NluError, NluSettings};
 use crate::sentiment::{SentimentAnalyzer, SentimentError};
 use crate::store::{Store, StoreError, StoreOptions};
@@ -58,6 +59,7 @@ pub fn build_engine(
         sentiment: Arc::new(sentiment),
         clock,
         settings,
+        metrics: Arc::new(Metrics::default()),
     }))
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 pub use crate::alerts::AlertSettings;
+pub use crate::api::HttpSettings;
 use crate::domain::{Language, StaffRole};
 pub use crate::routing::escalation::{Destination, EscalationSettings};
 pub use crate::routing::offers::OfferSettings;
@@ -38,6 +39,8 @@ pub struct Settings {
     pub surveys: SurveySettings,
     /// Churn alerts and the daily digest for team chats.
     pub alerts: AlertSettings,
+    /// The HTTP API (ingest, lookups, HTTP chat, metrics).
+    pub http: HttpSettings,
 }
 
 impl Default for Settings {
@@ -52,6 +55,7 @@ impl Default for Settings {
             offers: OfferSettings::default(),
             surveys: SurveySettings::default(),
             alerts: AlertSettings::default(),
+            http: HttpSettings::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! crmbot
 pub mod alerts;
+pub mod api;
 pub mod app;
 pub mod channels;
 pub mod charts;
@@ -9,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod import;
+pub mod metrics;
 pub mod nlu;
 pub mod routing;
 pub mod sentiment;

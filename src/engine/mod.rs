@@ -25,6 +25,7 @@ use crate::domain::{
     Channel, Customer, CustomerId, Direction, Event, Interaction, Language, StaffRole, Ticket,
     TicketState,
 };
+use crate::metrics::{MessageLabels, Metrics, PriorityLabels};
 use crate::nlu::{Entity, Nlu, Parse};
 use crate::routing::CustomerRisk;
 use crate::sentiment::{Sentiment, SentimentAnalyzer};
@@ -53,6 +54,8 @@ pub struct Deps {
     pub sentiment: Arc<SentimentAnalyzer>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    /// Counters and latencies for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The conversation engine. Cheap to clone; share one per process.
@@ -83,7 +86,13 @@ impl Engine {
             channel: inbound.channel,
             chat: inbound.chat.clone(),
         };
-        match self.try_handle(inbound).await {
+        let started = std::time::Instant::now();
+        let result = self.try_handle(inbound).await;
+        self.deps
+            .metrics
+            .handle_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match result {
             Ok(outcome) => outcome,
             Err(error) => {
                 tracing::error!(error = %error, channel = %from.channel, "handling a message failed");
@@ -382,6 +391,25 @@ impl Engine {
             .log_as
             .map(str::to_owned)
             .or_else(|| decision.intent.map(|i| i.as_str().to_owned()));
+        self.deps
+            .metrics
+            .messages
+            .get_or_create(&MessageLabels {
+                channel: from.channel.as_str().to_owned(),
+                intent: intent
+                    .clone()
+                    .unwrap_or_else(|| understanding_name(parse).to_owned()),
+            })
+            .inc();
+        if let Some(ticket) = &opened {
+            self.deps
+                .metrics
+                .escalations
+                .get_or_create(&PriorityLabels {
+                    priority: ticket.priority.to_string(),
+                })
+                .inc();
+        }
         store.log_interaction(&Interaction {
             customer,
             channel: from.channel,

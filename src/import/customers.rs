@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use regex::Regex;
 
 use super::{
-    BAD_ROW, ImportError, ImportOptions, ImportReport, RowError, is_json_lines, parse_time,
+    BAD_ROW, ImportError, ImportOptions, ImportReport, RowError, Rows, is_json_lines, parse_time,
     read_csv, read_file, read_json_lines,
 };
 use crate::domain::{Consent, Customer, CustomerId, Language, Plan};
@@ -126,8 +126,20 @@ pub fn import_customers(
     } else {
         read_csv(path, &bytes, &options.columns)?
     };
+    import_customer_rows(store, path, &rows, options, now, progress)
+}
+
+/// Validates and imports customer rows already read (from a file or an HTTP request).
+pub fn import_customer_rows(
+    store: &Store,
+    source: &Path,
+    rows: &Rows,
+    options: &ImportOptions,
+    now: DateTime<Utc>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport {
-        file: path.to_owned(),
+        file: source.to_owned(),
         rows: rows.records.len() as u64,
         ..Default::default()
     };

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::customers::parse_plan;
 use super::{
-    BAD_ROW, ImportError, ImportOptions, ImportReport, RowError, is_json_lines, parse_time,
+    BAD_ROW, ImportError, ImportOptions, ImportReport, RowError, Rows, is_json_lines, parse_time,
     read_csv, read_file, read_json_lines,
 };
 use crate::domain::{
@@ -288,8 +288,19 @@ pub fn import_events(
         read_csv(path, &bytes, &options.columns)?
     };
     drop(bytes);
+    import_event_rows(store, path, &rows, options, progress)
+}
+
+/// Validates and imports rows already read (from a file or an HTTP request body).
+pub fn import_event_rows(
+    store: &Store,
+    source: &Path,
+    rows: &Rows,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport {
-        file: path.to_owned(),
+        file: source.to_owned(),
         rows: rows.records.len() as u64,
         ..Default::default()
     };

@@ -19,8 +19,8 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub use columns::{ColumnMap, Preset};
-pub use customers::import_customers;
-pub use events::import_events;
+pub use customers::{import_customer_rows, import_customers};
+pub use events::{import_event_rows, import_events};
 
 /// One bad row: where and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,8 +87,46 @@ pub struct ImportOptions {
 }
 
 /// A file's rows as (line number, field name → value); JSON lines become flat maps too.
-pub(crate) struct Rows {
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
     pub records: Vec<(u64, HashMap<String, String>)>,
+}
+
+impl Rows {
+    /// Rows from a JSON request body: one object, or an array of objects (numbered from 1).
+    pub fn from_json(value: &serde_json::Value) -> Rows {
+        let items: Vec<&serde_json::Value> = match value {
+            serde_json::Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        let records = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| (i as u64 + 1, flatten(item)))
+            .collect();
+        Rows { records }
+    }
+}
+
+/// One JSON object as field → text (nested values kept as JSON text).
+fn flatten(value: &serde_json::Value) -> HashMap<String, String> {
+    let mut fields = HashMap::new();
+    match value {
+        serde_json::Value::Object(object) => {
+            for (k, v) in object {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                fields.insert(k.clone(), text);
+            }
+        }
+        _ => {
+            fields.insert(BAD_ROW.to_owned(), "not a JSON object".to_owned());
+        }
+    }
+    fields
 }
 
 /// Whether a file holds JSON lines (by extension, else by its first non-blank byte).
@@ -169,22 +207,10 @@ pub(crate) fn read_json_lines(bytes: &[u8], map: &ColumnMap) -> Rows {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let mut fields = HashMap::new();
-        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
-            Ok(object) => {
-                for (k, v) in object {
-                    let text = match v {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Null => String::new(),
-                        other => other.to_string(),
-                    };
-                    fields.insert(k, text);
-                }
-            }
-            Err(e) => {
-                fields.insert(BAD_ROW.to_owned(), format!("not a JSON object: {e}"));
-            }
-        }
+        let fields = match serde_json::from_slice::<serde_json::Value>(line) {
+            Ok(value) => flatten(&value),
+            Err(e) => HashMap::from([(BAD_ROW.to_owned(), format!("not a JSON object: {e}"))]),
+        };
         records.push((n, map.apply(fields)));
     }
     Rows { records }

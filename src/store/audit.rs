@@ -37,3 +37,27 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// The response remembered for an idempotency key, if any.
+    pub fn idempotent_response(&self, key: &str) -> Result<Option<(u16, serde_json::Value)>> {
+        self.inner
+            .meta
+            .get(format!("idem:{key}"))?
+            .map(|v| decode("idempotent response", &v))
+            .transpose()
+    }
+
+    /// Remembers the response to a request with an idempotency key.
+    pub fn remember_response(
+        &self,
+        key: &str,
+        status: u16,
+        body: &serde_json::Value,
+    ) -> Result<()> {
+        self.inner
+            .meta
+            .insert(format!("idem:{key}"), encode(&(status, body)))?;
+        Ok(())
+    }
+}
