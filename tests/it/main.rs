@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod common;
 mod conversation;
+mod crash;
 mod data;
 mod routing;
 mod store;
