@@ -98,6 +98,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage staff members (in addition to those in the config file).
+    Staff {
+        #[command(subcommand)]
+        what: StaffWhat,
+    },
     /// Reports over the store.
     Report {
         #[command(subcommand)]
@@ -113,6 +118,30 @@ enum Command {
         /// How many recent events and interactions to show.
         #[arg(long, default_value_t = 50)]
         recent: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffWhat {
+    /// Add or update a staff member.
+    Add {
+        name: String,
+        /// agent, manager or admin.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Telegram numeric user id.
+        #[arg(long)]
+        telegram: Option<i64>,
+        /// Discord user id.
+        #[arg(long)]
+        discord: Option<u64>,
+    },
+    /// Remove a staff member added with `staff add`.
+    Remove { name: String },
+    /// List staff members from the config file and the store.
+    List {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -182,6 +211,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Restore { dir } => restore_cmd(settings, dir),
         Command::Verify { json } => verify_cmd(settings, json),
         Command::Tickets { state, json } => tickets_cmd(settings, state, json),
+        Command::Staff { what } => staff_cmd(settings, clock, what),
         Command::Report {
             what: ReportWhat::Offers { json },
         } => report_offers_cmd(settings, clock, json),
@@ -600,6 +630,99 @@ fn report_offers_cmd(settings: Settings, clock: Arc<dyn Clock>, json: bool) -> R
                 .map(|(lo, hi)| format!(" (95% CI {:.1}% to {:.1}%)", lo * 100.0, hi * 100.0))
                 .unwrap_or_default()
         );
+    }
+    Ok(())
+}
+
+fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Result<()> {
+    use crmbot::config::StaffMember;
+    use crmbot::domain::StaffRole;
+    use crmbot::store::AuditEntry;
+    let store = app::open_store(&settings)?;
+    let audit = |action: &str, name: &str| {
+        store.audit(&AuditEntry {
+            at: clock.now(),
+            actor: "operator".into(),
+            action: action.into(),
+            subject: format!("staff:{name}"),
+            detail: String::new(),
+        })
+    };
+    match what {
+        StaffWhat::Add {
+            name,
+            role,
+            telegram,
+            discord,
+        } => {
+            let role = match role.to_lowercase().as_str() {
+                "agent" => StaffRole::Agent,
+                "manager" => StaffRole::Manager,
+                "admin" => StaffRole::Admin,
+                other => bail!("unknown role {other:?}: expected agent, manager or admin"),
+            };
+            if name.trim().is_empty() || name.contains(char::is_whitespace) {
+                bail!("a staff name is one word, e.g. alice");
+            }
+            let member = StaffMember {
+                name: name.clone(),
+                role,
+                telegram,
+                discord,
+            };
+            store.put_staff(&name, &member)?;
+            audit("staff.add", &name)?;
+            store.durable_blocking()?;
+            println!("{name} is now a staff member ({role:?}).");
+        }
+        StaffWhat::Remove { name } => {
+            if !store.remove_staff(&name)? {
+                bail!(
+                    "{name} was not added with `crmbot staff add` (staff in the config file are removed there)"
+                );
+            }
+            audit("staff.remove", &name)?;
+            store.durable_blocking()?;
+            println!("{name} is no longer a staff member.");
+        }
+        StaffWhat::List { json } => {
+            let mut members: Vec<(StaffMember, &str)> = store
+                .staff::<StaffMember>()?
+                .into_iter()
+                .map(|m| (m, "store"))
+                .collect();
+            for m in &settings.staff {
+                if !members
+                    .iter()
+                    .any(|(x, _)| x.name.eq_ignore_ascii_case(&m.name))
+                {
+                    members.push((m.clone(), "config"));
+                }
+            }
+            if json {
+                let list: Vec<serde_json::Value> = members
+                    .iter()
+                    .map(|(m, from)| serde_json::json!({"member": m, "from": from}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if members.is_empty() {
+                println!("No staff members. Add one with `crmbot staff add NAME --role manager`.");
+            } else {
+                for (m, from) in members {
+                    println!(
+                        "{:<12} {:<8} telegram {:<12} discord {:<20} ({from})",
+                        m.name,
+                        format!("{:?}", m.role).to_lowercase(),
+                        m.telegram
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        m.discord
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                    );
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -124,7 +124,7 @@ impl Default for EngineSettings {
 }
 
 /// A staff member who may use staff commands.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffMember {
     /// Name used in `/as staff:NAME`, ticket assignment and the audit log.

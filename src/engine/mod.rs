@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Settings, StaffMember};
 use crate::domain::{
     Channel, Customer, CustomerId, Direction, Event, Interaction, Language, StaffRole, Ticket,
     TicketState,
@@ -194,9 +194,9 @@ impl Engine {
             Sender::Customer(id) => store.customer(*id)?.map(Actor::Customer),
             Sender::Staff(name) => {
                 let role = self
-                    .deps
-                    .settings
-                    .staff_by_name(name)
+                    .staff_directory()
+                    .into_iter()
+                    .find(|m| m.name.eq_ignore_ascii_case(name))
                     .map(|m| m.role)
                     // The console is the operator's own terminal: trusted as a manager.
                     .unwrap_or(StaffRole::Manager);
@@ -233,11 +233,23 @@ impl Engine {
         })
     }
 
+    /// Staff from the config file, and those added with `crmbot staff add` (which win).
+    pub fn staff_directory(&self) -> Vec<StaffMember> {
+        let mut members: Vec<StaffMember> = self.deps.store.staff().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the stored staff list");
+            Vec::new()
+        });
+        for m in &self.deps.settings.staff {
+            if !members.iter().any(|x| x.name.eq_ignore_ascii_case(&m.name)) {
+                members.push(m.clone());
+            }
+        }
+        members
+    }
+
     fn staff_member(&self, channel: Channel, user_id: &str) -> Option<StaffActor> {
-        self.deps
-            .settings
-            .staff
-            .iter()
+        self.staff_directory()
+            .into_iter()
             .find(|m| match channel {
                 Channel::Telegram => {
                     m.telegram.map(|id| id.to_string()).as_deref() == Some(user_id)
@@ -246,7 +258,7 @@ impl Engine {
                 _ => false,
             })
             .map(|m| StaffActor {
-                name: m.name.clone(),
+                name: m.name,
                 role: m.role,
             })
     }

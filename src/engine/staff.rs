@@ -53,6 +53,32 @@ fn request_from_intent(parse: &Parse) -> StaffRequest {
     }
 }
 
+/// The least role a command needs: agents work tickets and look customers up; managers
+/// also see the whole base (risk lists, segments, KPIs, reports) and move tickets.
+fn required_role(command: &Command) -> StaffRole {
+    match command {
+        Command::Help
+        | Command::Customer(_)
+        | Command::Tickets
+        | Command::Claim(_)
+        | Command::Reply(..)
+        | Command::Resolve(..) => StaffRole::Agent,
+        Command::AtRisk { .. }
+        | Command::Segments
+        | Command::Kpi(_)
+        | Command::ReportChurn
+        | Command::Transfer(..) => StaffRole::Manager,
+    }
+}
+
+fn role_name(role: StaffRole) -> &'static str {
+    match role {
+        StaffRole::Agent => "agent",
+        StaffRole::Manager => "manager",
+        StaffRole::Admin => "admin",
+    }
+}
+
 impl Engine {
     pub(super) async fn handle_staff(
         &self,
@@ -79,6 +105,15 @@ impl Engine {
                 )));
             }
         };
+        let needed = required_role(&command);
+        if actor.role < needed {
+            self.audit_staff(at, &actor.name, "access.denied", &format!("{command:?}"))?;
+            return Ok(say(format!(
+                "Sorry, that needs the {} role; you are {}.",
+                role_name(needed),
+                role_name(actor.role)
+            )));
+        }
         let out = match command {
             Command::Help => say(Reply::Help { staff: true }.render(lang)),
             Command::Customer(query) => match self.find_customer(&query)? {
@@ -459,7 +494,11 @@ impl Engine {
             Ok(t) => t,
             Err(out) => return Ok(out),
         };
-        let Some(member) = self.deps.settings.staff_by_name(to) else {
+        let Some(member) = self
+            .staff_directory()
+            .into_iter()
+            .find(|m| m.name.eq_ignore_ascii_case(to))
+        else {
             return Ok(vec![Outbound::text(
                 from.clone(),
                 format!("There is no staff member called {to}."),
@@ -480,6 +519,23 @@ impl Engine {
             from.clone(),
             format!("Ticket #{id} is now with {}.", member.name),
         )])
+    }
+
+    fn audit_staff(
+        &self,
+        at: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), EngineError> {
+        self.deps.store.audit(&AuditEntry {
+            at,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            subject: "staff".into(),
+            detail: detail.to_owned(),
+        })?;
+        Ok(())
     }
 
     pub(super) fn audit(

@@ -61,3 +61,31 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Adds or replaces a staff member (stored as the config module's type).
+    pub fn put_staff<T: Serialize>(&self, name: &str, member: &T) -> Result<()> {
+        self.inner
+            .staff
+            .insert(name.to_lowercase().as_bytes(), encode(member))?;
+        Ok(())
+    }
+
+    /// Removes a staff member; whether there was one.
+    pub fn remove_staff(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .inner
+            .staff
+            .remove(name.to_lowercase().as_bytes())?
+            .is_some())
+    }
+
+    /// Staff members added through the store, by name.
+    pub fn staff<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>> {
+        self.inner
+            .staff
+            .iter()
+            .map(|item| decode("staff member", &item?.1))
+            .collect()
+    }
+}

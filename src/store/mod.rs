@@ -138,6 +138,8 @@ struct Inner {
     outbox: sled::Tree,
     /// Per-customer alert state (last alert, its risk band) for de-duplication.
     alert_state: sled::Tree,
+    /// Staff members added with `crmbot staff add` (on top of the config file's).
+    staff: sled::Tree,
     audit: sled::Tree,
     commit: GroupCommit,
 }
@@ -189,6 +191,7 @@ impl Store {
             score_history: tree("score_history")?,
             outbox: tree("outbox")?,
             alert_state: tree("alert_state")?,
+            staff: tree("staff")?,
             audit: tree("audit")?,
             commit: GroupCommit::start(db.clone()),
             path: path.clone(),

@@ -385,3 +385,59 @@ async fn an_unknown_chat_user_becomes_a_lead_and_staff_are_recognised() {
         "one lead, and staff are not leads"
     );
 }
+
+#[tokio::test]
+async fn staff_roles_limit_what_each_member_may_do() {
+    let h = Harness::new();
+    // bob is an agent (config); carol is added later as a manager (like `crmbot staff add`).
+    let carol = crmbot::config::StaffMember {
+        name: "carol".into(),
+        role: crmbot::domain::StaffRole::Manager,
+        telegram: Some(3003),
+        discord: None,
+    };
+    h.store.put_staff("carol", &carol).unwrap();
+    use crmbot::domain::Channel::{Discord, Telegram};
+    check(
+        &h,
+        vec![
+            turn(
+                Who::ChatUser(Discord, "2002"),
+                "/customer 42",
+                vec![Contains("Olivia Hall")],
+            ),
+            turn(
+                Who::ChatUser(Discord, "2002"),
+                "/kpi",
+                vec![Says(
+                    "Sorry, that needs the manager role; you are agent.".into(),
+                )],
+            ),
+            turn(
+                Who::ChatUser(Telegram, "3003"),
+                "/tickets",
+                vec![Contains("No open tickets")],
+            ),
+            turn(
+                Who::ChatUser(Telegram, "4004"),
+                "/tickets",
+                vec![Says(en(Reply::StaffOnly))],
+            ),
+        ],
+    )
+    .await;
+    let audit = h
+        .store
+        .audit_since(crate::common::now() - chrono::Duration::days(1))
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "access.denied" && a.actor == "bob")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "customer.view" && a.actor == "bob")
+    );
+}
