@@ -12,6 +12,7 @@ use crate::engine::{Deps, Engine};
 use crate::metrics::Metrics;
 use crate::nlu::{Nlu, NluError, NluSettings};
 use crate::sentiment::{SentimentAnalyzer, SentimentError};
+use crate::store::sealing::MessageKey;
 use crate::store::{Store, StoreError, StoreOptions};
 
 #[derive(Debug, Error)]
@@ -25,15 +26,29 @@ pub enum AppError {
     },
     #[error("cannot load the sentiment model: {0}")]
     Sentiment(#[from] SentimentError),
+    #[error("CRMBOT_MESSAGE_KEY is invalid: {reason}")]
+    MessageKey { reason: String },
 }
 
-/// Opens the store named by the settings.
-pub fn open_store(settings: &Settings) -> Result<Store, StoreError> {
-    Store::open(&StoreOptions {
+/// Store options from the settings and `CRMBOT_MESSAGE_KEY` (encryption of message texts).
+pub fn store_options(settings: &Settings) -> Result<StoreOptions, AppError> {
+    let message_key = match std::env::var("CRMBOT_MESSAGE_KEY") {
+        Ok(hex) if !hex.trim().is_empty() => {
+            Some(MessageKey::from_hex(&hex).map_err(|reason| AppError::MessageKey { reason })?)
+        }
+        _ => None,
+    };
+    Ok(StoreOptions {
         path: settings.store.path.clone(),
         cache_capacity_mb: settings.store.cache_capacity_mb,
         temporary: false,
+        message_key,
     })
+}
+
+/// Opens the store named by the settings.
+pub fn open_store(settings: &Settings) -> Result<Store, AppError> {
+    Ok(Store::open(&store_options(settings)?)?)
 }
 
 /// Builds the engine over an open store.

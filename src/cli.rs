@@ -103,6 +103,8 @@ enum Command {
         #[command(subcommand)]
         what: StaffWhat,
     },
+    /// Apply the retention policy now: remove message texts older than privacy.retention_days.
+    Retention,
     /// Reports over the store.
     Report {
         #[command(subcommand)]
@@ -212,6 +214,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify { json } => verify_cmd(settings, json),
         Command::Tickets { state, json } => tickets_cmd(settings, state, json),
         Command::Staff { what } => staff_cmd(settings, clock, what),
+        Command::Retention => retention_cmd(settings, clock),
         Command::Report {
             what: ReportWhat::Offers { json },
         } => report_offers_cmd(settings, clock, json),
@@ -506,11 +509,7 @@ fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
 }
 
 fn restore_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
-    let options = crmbot::store::StoreOptions {
-        path: settings.store.path.clone(),
-        cache_capacity_mb: settings.store.cache_capacity_mb,
-        temporary: false,
-    };
+    let options = app::store_options(&settings)?;
     let report = crmbot::store::Store::restore(&dir, &options)?;
     println!(
         "Restored {} records in {} trees into {}.",
@@ -724,5 +723,21 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
             }
         }
     }
+    Ok(())
+}
+
+fn retention_cmd(settings: Settings, clock: Arc<dyn Clock>) -> Result<()> {
+    let days = settings.privacy.retention_days;
+    if days == 0 {
+        println!("privacy.retention_days is 0: message texts are kept.");
+        return Ok(());
+    }
+    let store = app::open_store(&settings)?;
+    let cutoff = clock.now() - chrono::Duration::days(i64::from(days));
+    let removed = store.remove_texts_before(cutoff)?;
+    println!(
+        "Removed {removed} message texts older than {days} days (before {}).",
+        cutoff.format("%Y-%m-%d")
+    );
     Ok(())
 }

@@ -41,6 +41,8 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// The HTTP API (ingest, lookups, HTTP chat, metrics).
     pub http: HttpSettings,
+    /// How long personal data is kept.
+    pub privacy: PrivacySettings,
 }
 
 impl Default for Settings {
@@ -56,6 +58,7 @@ impl Default for Settings {
             surveys: SurveySettings::default(),
             alerts: AlertSettings::default(),
             http: HttpSettings::default(),
+            privacy: PrivacySettings::default(),
         }
     }
 }
@@ -121,6 +124,15 @@ impl Default for EngineSettings {
             failures_before_human: 2,
         }
     }
+}
+
+/// Retention of personal data.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Message texts older than this many days are removed (daily in `crmbot run`, or
+    /// `crmbot retention`); intents, sentiment and scores are kept. 0 keeps texts.
+    pub retention_days: u32,
 }
 
 /// A staff member who may use staff commands.

@@ -30,6 +30,7 @@ mod interactions;
 pub mod keys;
 mod outbox;
 mod privacy;
+pub mod sealing;
 mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -85,6 +86,8 @@ pub enum StoreError {
     Flush(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Sealed(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -96,6 +99,8 @@ pub struct StoreOptions {
     pub cache_capacity_mb: u64,
     /// Open a throwaway store that is deleted on drop (tests, benchmarks).
     pub temporary: bool,
+    /// Encrypts message texts at rest when set.
+    pub message_key: Option<sealing::MessageKey>,
 }
 
 impl StoreOptions {
@@ -104,6 +109,7 @@ impl StoreOptions {
             path: path.into(),
             cache_capacity_mb: 64,
             temporary: false,
+            message_key: None,
         }
     }
 }
@@ -142,6 +148,7 @@ struct Inner {
     staff: sled::Tree,
     audit: sled::Tree,
     commit: GroupCommit,
+    message_key: Option<sealing::MessageKey>,
 }
 
 impl Drop for Inner {
@@ -194,6 +201,7 @@ impl Store {
             staff: tree("staff")?,
             audit: tree("audit")?,
             commit: GroupCommit::start(db.clone()),
+            message_key: options.message_key.clone(),
             path: path.clone(),
             db,
         };

@@ -107,6 +107,7 @@ impl Store {
         {
             let (key, value) = item?;
             let mut interaction: Interaction = decode("interaction", &value)?;
+            // Sealed or not, the text goes: erasure needs no key.
             if interaction.text.take().is_some() {
                 self.inner.interactions.insert(key, encode(&interaction))?;
                 report.message_texts_removed += 1;
@@ -146,5 +147,31 @@ impl Store {
         })?;
         self.durable_blocking()?;
         Ok(Some(report))
+    }
+}
+
+impl Store {
+    /// Removes the texts of all messages before `cutoff` (retention policy); intents,
+    /// sentiment and times stay for the models. Returns how many texts were removed.
+    pub fn remove_texts_before(&self, cutoff: DateTime<Utc>) -> Result<usize> {
+        let mut removed = 0;
+        for item in self
+            .inner
+            .interactions_by_time
+            .range(..keys::time_bytes(cutoff).to_vec())
+        {
+            let (time_key, _) = item?;
+            let key = keys::time_key_to_customer_key(&time_key);
+            let Some(value) = self.inner.interactions.get(key)? else {
+                continue;
+            };
+            let mut interaction: Interaction = decode("interaction", &value)?;
+            if interaction.text.take().is_some() {
+                self.inner.interactions.insert(key, encode(&interaction))?;
+                removed += 1;
+            }
+        }
+        self.durable_blocking()?;
+        Ok(removed)
     }
 }

@@ -258,3 +258,130 @@ fn backup_and_restore_round_trip() {
     let onto_existing = crmbot(&store, &["restore", backup.to_str().unwrap()]);
     assert!(!onto_existing.status.success());
 }
+
+fn files_contain(dir: &Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|entry| {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_contain(&path, needle)
+        } else {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            bytes.windows(needle.len()).any(|w| w == needle)
+        }
+    })
+}
+
+#[test]
+fn message_texts_can_be_encrypted_at_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let key = "0f".repeat(32);
+    let chat = |key: Option<&str>, input: &[u8]| {
+        use std::io::Write;
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(crate::common::repo())
+            .env("CRMBOT_DEMO_CUSTOMERS", "50")
+            .env_remove("CRMBOT_MESSAGE_KEY")
+            .args([
+                "--store",
+                store.to_str().unwrap(),
+                "chat",
+                "--as",
+                "customer:42",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(key) = key {
+            cmd.env("CRMBOT_MESSAGE_KEY", key);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert!(
+        chat(Some(&key), b"my secret parcel zebra-17 is late\n")
+            .status
+            .success()
+    );
+    assert!(
+        !files_contain(&store, b"zebra-17"),
+        "the text is not stored in the clear"
+    );
+    let with_key = Command::new(BIN)
+        .env("CRMBOT_MESSAGE_KEY", &key)
+        .args([
+            "--store",
+            store.to_str().unwrap(),
+            "customer",
+            "42",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(stdout(&with_key).contains("zebra-17"));
+    let without = Command::new(BIN)
+        .env_remove("CRMBOT_MESSAGE_KEY")
+        .args([
+            "--store",
+            store.to_str().unwrap(),
+            "customer",
+            "42",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(!without.status.success());
+    assert!(
+        stderr(&without).contains("set CRMBOT_MESSAGE_KEY"),
+        "{}",
+        stderr(&without)
+    );
+    let bad_key = Command::new(BIN)
+        .env("CRMBOT_MESSAGE_KEY", "xyz")
+        .args(["--store", store.to_str().unwrap(), "customer", "42"])
+        .output()
+        .unwrap();
+    assert!(stderr(&bad_key).contains("CRMBOT_MESSAGE_KEY is invalid"));
+}
+
+#[test]
+fn retention_removes_old_texts_and_keeps_their_sentiment() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        crmbot(&store, &["demo", "--customers", "40"])
+            .status
+            .success()
+    );
+    let config = dir.path().join("retention.toml");
+    std::fs::write(&config, "[privacy]\nretention_days = 90\n").unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "--store",
+            store.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "retention",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let removed: u64 = stdout(&out)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(removed > 0, "{}", stdout(&out));
+    let export: Value =
+        serde_json::from_str(&stdout(&crmbot(&store, &["export", "--customer", "7"]))).unwrap();
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(90);
+    for i in export["interactions"].as_array().unwrap() {
+        let at: chrono::DateTime<chrono::Utc> = i["at"].as_str().unwrap().parse().unwrap();
+        if at < cutoff {
+            assert!(i["text"].is_null(), "{i}");
+            assert!(i["sentiment"].is_number(), "sentiment is kept: {i}");
+        }
+    }
+}
