@@ -75,6 +75,7 @@ pub fn build_engine(
         clock,
         settings,
         metrics: Arc::new(Metrics::default()),
+        quiesce: Arc::default(),
     }))
 }
 

@@ -496,7 +496,15 @@ fn erase_cmd(settings: Settings, clock: Arc<dyn Clock>, id: u64, yes: bool) -> R
 }
 
 fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
-    let store = app::open_store(&settings)?;
+    let store = match app::open_store(&settings) {
+        Ok(store) => store,
+        Err(app::AppError::Store(crmbot::store::StoreError::Locked { .. }))
+            if settings.http.enabled =>
+        {
+            return backup_through_running_bot(&settings, &dir);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let report = store.backup(&dir)?;
     println!(
         "Backed up {} records in {} trees to {} ({} bytes).",
@@ -510,7 +518,7 @@ fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
 
 fn restore_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
     let options = app::store_options(&settings)?;
-    let report = crmbot::store::Store::restore(&dir, &options)?;
+    let (_store, report) = crmbot::store::Store::restore(&dir, &options)?;
     println!(
         "Restored {} records in {} trees into {}.",
         report.records,
@@ -738,6 +746,50 @@ fn retention_cmd(settings: Settings, clock: Arc<dyn Clock>) -> Result<()> {
     println!(
         "Removed {removed} message texts older than {days} days (before {}).",
         cutoff.format("%Y-%m-%d")
+    );
+    Ok(())
+}
+
+/// Asks the running `crmbot run` (which holds the store) for a consistent backup.
+fn backup_through_running_bot(settings: &Settings, dir: &std::path::Path) -> Result<()> {
+    let token = std::env::var("CRMBOT_API_TOKENS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .find(|t| !t.is_empty())
+        .map(str::to_owned)
+        .context("the store is in use by crmbot run; set CRMBOT_API_TOKENS so the backup can go through its HTTP API")?;
+    let dir = std::path::absolute(dir).context("resolving the backup directory")?;
+    let url = format!("http://{}/api/v1/admin/backup", settings.http.bind);
+    eprintln!("The store is in use by crmbot run; asking it for the backup at {url}.");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let response: serde_json::Value = runtime.block_on(async {
+        let response = reqwest::Client::builder()
+            .no_proxy()
+            .build()?
+            .post(&url)
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "dir": dir }))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await?;
+        if !status.is_success() {
+            bail!(
+                "the running bot refused the backup ({status}): {}",
+                body["error"]["message"]
+            );
+        }
+        Ok::<_, anyhow::Error>(body)
+    })?;
+    println!(
+        "Backed up {} records in {} trees to {} (through the running bot).",
+        response["records"],
+        response["trees"],
+        dir.display()
     );
     Ok(())
 }

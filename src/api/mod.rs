@@ -98,6 +98,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/customers/{id}", get(routes::get_customer))
         .route("/at-risk", get(routes::get_at_risk))
         .route("/chat", post(routes::post_chat))
+        .route("/admin/backup", post(routes::post_backup))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             routes::require_token,

@@ -91,6 +91,7 @@ async fn ingest(
     }
     let now = state.engine.deps().clock.now();
     let import_store = store.clone();
+    let _working = state.engine.deps().quiesce.read().await;
     let report: ImportReport = tokio::task::spawn_blocking(move || {
         let options = ImportOptions::default();
         let source = Path::new("request");
@@ -223,6 +224,31 @@ pub async fn post_chat(
         .map(|m| json!({ "text": m.text, "buttons": m.buttons }))
         .collect();
     Ok(Json(json!({ "replies": replies })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRequest {
+    /// Directory on the bot's machine for the backup (created; must not hold one yet).
+    dir: String,
+}
+
+/// A consistent backup while the bot runs (used by `crmbot backup` when the store is busy).
+pub async fn post_backup(
+    State(state): State<ApiState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let request: BackupRequest = serde_json::from_value(body_json(body)?)
+        .map_err(|e| ApiError::BadRequest(format!("expected {{dir}}: {e}")))?;
+    let report = state
+        .engine
+        .backup(std::path::PathBuf::from(&request.dir))
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(m) => ApiError::BadRequest(m),
+            other => ApiError::Internal(other.to_string()),
+        })?;
+    Ok(Json(json!(report)))
 }
 
 pub async fn openapi() -> Response {

@@ -56,6 +56,9 @@ pub struct Deps {
     pub settings: Arc<Settings>,
     /// Counters and latencies for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Held shared by every unit of work that writes (a message, an ingest, a job) and
+    /// exclusively by a backup, which so sees the store between two units of work.
+    pub quiesce: Arc<tokio::sync::RwLock<()>>,
 }
 
 /// The conversation engine. Cheap to clone; share one per process.
@@ -79,6 +82,19 @@ impl Engine {
         &self.deps
     }
 
+    /// Writes a consistent backup while the bot runs: waits for the messages in flight,
+    /// holds new ones back for the duration, then lets them through.
+    pub async fn backup(
+        &self,
+        dir: std::path::PathBuf,
+    ) -> Result<crate::store::BackupReport, StoreError> {
+        let _exclusive = self.deps.quiesce.write().await;
+        let store = self.deps.store.clone();
+        tokio::task::spawn_blocking(move || store.backup(&dir))
+            .await
+            .map_err(|e| StoreError::Conflict(format!("the backup task failed: {e}")))?
+    }
+
     /// Handles one message. Never fails: internal errors are logged and the sender gets an
     /// apology.
     pub async fn handle(&self, inbound: Inbound) -> Outcome {
@@ -87,7 +103,10 @@ impl Engine {
             chat: inbound.chat.clone(),
         };
         let started = std::time::Instant::now();
-        let result = self.try_handle(inbound).await;
+        let result = {
+            let _working = self.deps.quiesce.read().await;
+            self.try_handle(inbound).await
+        };
         self.deps
             .metrics
             .handle_seconds

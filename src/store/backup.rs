@@ -109,9 +109,9 @@ impl Store {
         Ok(report)
     }
 
-    /// Creates a new store at `target` from the backup in `dir`. The target must not hold a
-    /// store already.
-    pub fn restore(dir: &Path, target: &StoreOptions) -> Result<BackupReport> {
+    /// Creates a new store at `target` from the backup in `dir` and returns it open. The
+    /// target must not hold a store already.
+    pub fn restore(dir: &Path, target: &StoreOptions) -> Result<(Store, BackupReport)> {
         let path = dir.join(BACKUP_FILE);
         if target.path.join("db").exists() || target.path.join("conf").exists() {
             return Err(StoreError::Conflict(format!(
@@ -159,7 +159,7 @@ impl Store {
         }
         store.check_schema()?;
         store.durable_blocking()?;
-        Ok(report)
+        Ok((store, report))
     }
 
     /// Decodes every record and checks that the indexes agree with what they index.
