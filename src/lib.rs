@@ -1,2 +1,3 @@
 //! crmbot
 pub mod domain;
+pub mod models;

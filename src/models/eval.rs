@@ -1,0 +1,366 @@
+//! Evaluation on data files, for `crmbot eval clv|churn|rules|segments`: readers for the
+//! CSV formats with row/column context in errors, and reports that are both
+//! `serde::Serialize` (for `--json`) and `Display` (for people).
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::affinity::{RuleSettings, mine_rules};
+use super::clv::{BgNbd, CustomerRfm, GammaGamma, Transaction, summarize};
+use super::{ModelError, Result};
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|source| ModelError::Io {
+        file: path.to_path_buf(),
+        source,
+    })
+}
+
+fn parse_err(file: &Path, row: usize, column: &str, message: impl Into<String>) -> ModelError {
+    ModelError::Parse {
+        file: file.to_path_buf(),
+        row,
+        column: column.to_string(),
+        message: message.into(),
+    }
+}
+
+fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(r)
+}
+
+fn column(headers: &csv::StringRecord, file: &Path, names: &[&str]) -> Result<usize> {
+    headers
+        .iter()
+        .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+        .ok_or_else(|| {
+            parse_err(
+                file,
+                0,
+                names[0],
+                format!("missing column (expected one of {names:?})"),
+            )
+        })
+}
+
+fn number(rec: &csv::StringRecord, i: usize, file: &Path, row: usize, col: &str) -> Result<f64> {
+    let s = rec.get(i).unwrap_or("");
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| parse_err(file, row, col, format!("`{s}` is not a number")))
+}
+
+/// Reads an RFM summary CSV with columns `ID,frequency,recency,T` (weeks) and optionally
+/// `monetary_value`. Lines starting with `#` are comments.
+pub fn parse_rfm_summary<R: Read>(r: R, file: &Path) -> Result<Vec<CustomerRfm>> {
+    let mut rdr = csv_reader(r);
+    let h = rdr
+        .headers()
+        .map_err(|e| parse_err(file, 0, "header", e.to_string()))?
+        .clone();
+    let id = column(&h, file, &["ID", "customer_id"])?;
+    let f = column(&h, file, &["frequency"])?;
+    let rec_i = column(&h, file, &["recency"])?;
+    let t = column(&h, file, &["T"])?;
+    let m = column(&h, file, &["monetary_value", "monetary"]).ok();
+    let mut out = Vec::new();
+    for (k, rec) in rdr.records().enumerate() {
+        let row = k + 1;
+        let rec = rec.map_err(|e| parse_err(file, row, "-", e.to_string()))?;
+        out.push(CustomerRfm {
+            id: rec.get(id).unwrap_or("").to_string(),
+            frequency: number(&rec, f, file, row, "frequency")?,
+            recency: number(&rec, rec_i, file, row, "recency")?,
+            t: number(&rec, t, file, row, "T")?,
+            monetary: match m {
+                Some(m) => number(&rec, m, file, row, "monetary_value")?,
+                None => 0.0,
+            },
+        });
+    }
+    Ok(out)
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d"))
+        .ok()
+}
+
+/// Reads transactions: CSV with header `customer_id,date,amount[,quantity]` (date as
+/// YYYY-MM-DD or YYYYMMDD), or CDNOW's whitespace-separated text without header
+/// (`master_id customer_id yyyymmdd quantity amount`).
+pub fn parse_transactions<R: Read>(r: R, file: &Path) -> Result<Vec<Transaction>> {
+    let mut text = String::new();
+    BufReader::new(r)
+        .read_to_string(&mut text)
+        .map_err(|source| ModelError::Io {
+            file: file.to_path_buf(),
+            source,
+        })?;
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    if !first.contains(',') {
+        // CDNOW_sample.txt layout.
+        let mut out = Vec::new();
+        for (k, line) in text.lines().enumerate() {
+            let row = k + 1;
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if f.len() < 5 {
+                return Err(parse_err(
+                    file,
+                    row,
+                    "-",
+                    format!("expected 5 fields, got {}", f.len()),
+                ));
+            }
+            let date = parse_date(f[2])
+                .ok_or_else(|| parse_err(file, row, "date", format!("`{}` is not a date", f[2])))?;
+            let amount = f[4].parse::<f64>().map_err(|_| {
+                parse_err(file, row, "amount", format!("`{}` is not a number", f[4]))
+            })?;
+            out.push(Transaction {
+                customer: f[1].to_string(),
+                date,
+                amount,
+            });
+        }
+        return Ok(out);
+    }
+    let mut rdr = csv_reader(text.as_bytes());
+    let h = rdr
+        .headers()
+        .map_err(|e| parse_err(file, 0, "header", e.to_string()))?
+        .clone();
+    let c = column(&h, file, &["customer_id", "customer", "id"])?;
+    let d = column(&h, file, &["date"])?;
+    let a = column(&h, file, &["amount", "dollars", "value"])?;
+    let mut out = Vec::new();
+    for (k, rec) in rdr.records().enumerate() {
+        let row = k + 1;
+        let rec = rec.map_err(|e| parse_err(file, row, "-", e.to_string()))?;
+        let ds = rec.get(d).unwrap_or("");
+        out.push(Transaction {
+            customer: rec.get(c).unwrap_or("").to_string(),
+            date: parse_date(ds).ok_or_else(|| {
+                parse_err(
+                    file,
+                    row,
+                    "date",
+                    format!("`{ds}` is not YYYY-MM-DD or YYYYMMDD"),
+                )
+            })?,
+            amount: number(&rec, a, file, row, "amount")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads baskets: one per line, items separated by commas, no header.
+pub fn parse_baskets<R: Read>(r: R, file: &Path) -> Result<Vec<Vec<String>>> {
+    let mut out = Vec::new();
+    for (k, line) in BufReader::new(r).lines().enumerate() {
+        let line = line.map_err(|e| parse_err(file, k + 1, "-", e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut items: Vec<String> = line
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        items.sort();
+        items.dedup();
+        out.push(items);
+    }
+    Ok(out)
+}
+
+/// `crmbot eval clv`: BG/NBD and Gamma-Gamma fitted on a transaction file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClvReport {
+    pub file: PathBuf,
+    pub calibration_end: NaiveDate,
+    pub n_customers: usize,
+    pub n_repeat_buyers: usize,
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+    pub log_likelihood: f64,
+    /// Gamma-Gamma parameters (`None` with fewer than 3 repeat buyers).
+    pub p: Option<f64>,
+    pub q: Option<f64>,
+    pub v: Option<f64>,
+    pub fit_seconds: f64,
+}
+
+impl fmt::Display for ClvReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "CLV fit on {} (calibration ends {})",
+            self.file.display(),
+            self.calibration_end
+        )?;
+        writeln!(
+            f,
+            "  customers {}, repeat buyers {}",
+            self.n_customers, self.n_repeat_buyers
+        )?;
+        writeln!(
+            f,
+            "  BG/NBD       r = {:.4}  alpha = {:.4}  a = {:.4}  b = {:.4}  log-likelihood = {:.2}",
+            self.r, self.alpha, self.a, self.b, self.log_likelihood
+        )?;
+        match (self.p, self.q, self.v) {
+            (Some(p), Some(q), Some(v)) => {
+                writeln!(f, "  Gamma-Gamma  p = {p:.4}  q = {q:.4}  v = {v:.4}")?
+            }
+            _ => writeln!(f, "  Gamma-Gamma  not fitted (too few repeat buyers)")?,
+        }
+        write!(f, "  fit_seconds = {:.4}", self.fit_seconds)
+    }
+}
+
+/// Fits BG/NBD and Gamma-Gamma on `transactions` (see [`parse_transactions`]) with the
+/// calibration period ending at `calibration_end` (default: the last date in the file).
+pub fn eval_clv(transactions: &Path, calibration_end: Option<NaiveDate>) -> Result<ClvReport> {
+    let tx = parse_transactions(open(transactions)?, transactions)?;
+    let end = calibration_end
+        .or_else(|| tx.iter().map(|t| t.date).max())
+        .ok_or_else(|| {
+            ModelError::invalid(
+                "CLV",
+                format!("{} has no transactions", transactions.display()),
+            )
+        })?;
+    let data = summarize(&tx, Some(end));
+    let start = Instant::now();
+    let bg = BgNbd::fit(&data)?;
+    let gg = GammaGamma::fit(&data).ok();
+    let fit_seconds = start.elapsed().as_secs_f64();
+    Ok(ClvReport {
+        file: transactions.to_path_buf(),
+        calibration_end: end,
+        n_customers: data.len(),
+        n_repeat_buyers: data.iter().filter(|c| c.frequency > 0.0).count(),
+        r: bg.r,
+        alpha: bg.alpha,
+        a: bg.a,
+        b: bg.b,
+        log_likelihood: bg.log_likelihood,
+        p: gg.as_ref().map(|g| g.p),
+        q: gg.as_ref().map(|g| g.q),
+        v: gg.as_ref().map(|g| g.v),
+        fit_seconds,
+    })
+}
+
+/// One rule as printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleLine {
+    pub lhs: Vec<String>,
+    pub rhs: String,
+    pub support: f64,
+    pub confidence: f64,
+    pub lift: f64,
+}
+
+/// `crmbot eval rules`: association rules of a basket file.
+#[derive(Debug, Clone, Serialize)]
+pub struct RulesReport {
+    pub file: PathBuf,
+    pub n_baskets: usize,
+    pub n_items: usize,
+    pub min_support: f64,
+    pub min_confidence: f64,
+    pub frequent_itemsets: usize,
+    /// Number of rules with one item on the right-hand side.
+    pub rules: usize,
+    /// The best rules by lift.
+    pub top: Vec<RuleLine>,
+    pub fit_seconds: f64,
+}
+
+impl fmt::Display for RulesReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Rules of {}: {} baskets, {} items, support >= {}, confidence >= {}",
+            self.file.display(),
+            self.n_baskets,
+            self.n_items,
+            self.min_support,
+            self.min_confidence
+        )?;
+        writeln!(
+            f,
+            "  frequent itemsets = {}, rules = {}",
+            self.frequent_itemsets, self.rules
+        )?;
+        for r in &self.top {
+            writeln!(
+                f,
+                "  {{{}}} => {{{}}}  support {:.4}  confidence {:.3}  lift {:.2}",
+                r.lhs.join(", "),
+                r.rhs,
+                r.support,
+                r.confidence,
+                r.lift
+            )?;
+        }
+        write!(f, "  fit_seconds = {:.4}", self.fit_seconds)
+    }
+}
+
+/// Mines rules with one item on the right from a basket file (see [`parse_baskets`]).
+pub fn eval_rules(baskets: &Path, min_support: f64, min_confidence: f64) -> Result<RulesReport> {
+    let b = parse_baskets(open(baskets)?, baskets)?;
+    let settings = RuleSettings {
+        min_support,
+        min_confidence,
+        ..RuleSettings::default()
+    };
+    let start = Instant::now();
+    let rs = mine_rules(&b, &settings)?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    Ok(RulesReport {
+        file: baskets.to_path_buf(),
+        n_baskets: rs.n_baskets,
+        n_items: rs.n_items,
+        min_support,
+        min_confidence,
+        frequent_itemsets: rs.n_frequent_itemsets,
+        rules: rs.rules.len(),
+        top: rs
+            .rules
+            .iter()
+            .take(10)
+            .map(|r| RuleLine {
+                lhs: r.antecedent.clone(),
+                rhs: r.consequent.clone(),
+                support: r.support,
+                confidence: r.confidence,
+                lift: r.lift,
+            })
+            .collect(),
+        fit_seconds,
+    })
+}
