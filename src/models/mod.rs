@@ -7,10 +7,13 @@
 //! Trained models are returned as versioned artifacts that the store persists as bytes.
 
 pub mod affinity;
+pub mod churn;
 pub mod clv;
 mod error;
 pub mod eval;
+pub mod gbdt;
 pub mod math;
+pub mod table;
 
 pub use error::ModelError;
 

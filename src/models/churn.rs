@@ -1,0 +1,562 @@
+//! Churn risk: logistic regression (linfa-logistic) on standardised features and a
+//! gradient-boosted tree model compared in a backtest, the better one kept; per-customer
+//! top reasons in plain words; ROC AUC and precision/recall at the alert threshold.
+//!
+//! Class imbalance: the logistic regression is fitted on a class-balanced sample (the
+//! minority class oversampled with a seeded generator), the trees with balancing class
+//! weights. Both then predict on the balanced scale (`risk`, compared with the alert
+//! threshold) and are shifted back by the training log prior odds for a calibrated
+//! `probability` (used for expected loss = probability × CLV).
+//!
+//! The fitted parameters are kept in our own structs (weights, intercept, scaler), not as
+//! serialized linfa models, so a save → load round trip is exact.
+
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2, Axis};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+use super::gbdt::{Gbdt, GbdtSettings};
+use super::math::{Standardizer, precision_recall_at, roc_auc, sigmoid};
+use super::{ModelError, Result};
+
+/// Plain words for one feature, used to explain a score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureText {
+    /// The feature's column name.
+    pub name: String,
+    /// What a high value means, e.g. "no purchase for a long time".
+    pub when_high: String,
+    /// What a low value means.
+    pub when_low: String,
+}
+
+impl FeatureText {
+    pub fn new(name: &str, when_high: &str, when_low: &str) -> Self {
+        FeatureText {
+            name: name.to_string(),
+            when_high: when_high.to_string(),
+            when_low: when_low.to_string(),
+        }
+    }
+}
+
+/// Which model family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    Logistic,
+    BoostedTrees,
+}
+
+/// Churn training settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChurnSettings {
+    /// L2 penalty of the logistic regression (scikit-learn's 1/C).
+    pub l2: f64,
+    /// Iterations of L-BFGS for the logistic regression.
+    pub max_iterations: u64,
+    /// Balance the classes in training (oversampling for the logistic regression, class
+    /// weights for the trees).
+    pub balance_classes: bool,
+    /// Alert when the balanced risk score is at least this.
+    pub alert_threshold: f64,
+    /// Train the tree model too and keep whichever has the better backtest AUC.
+    pub compare_trees: bool,
+    /// After the backtest, refit the kept model on all rows.
+    pub refit_on_all: bool,
+    /// Share of rows held out when no time-based backtest set is given.
+    pub test_share: f64,
+    /// Seed of splits and sampling.
+    pub seed: u64,
+    pub trees: GbdtSettings,
+}
+
+impl Default for ChurnSettings {
+    fn default() -> Self {
+        ChurnSettings {
+            l2: 1.0,
+            max_iterations: 300,
+            balance_classes: true,
+            alert_threshold: 0.5,
+            compare_trees: true,
+            refit_on_all: true,
+            test_share: 0.2,
+            seed: 42,
+            trees: GbdtSettings::default(),
+        }
+    }
+}
+
+/// Fitted logistic regression in our own parameter struct: p = σ(w · scale(x) + b).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticParams {
+    pub weights: Vec<f64>,
+    pub intercept: f64,
+    pub scaler: Standardizer,
+}
+
+impl LogisticParams {
+    /// Log-odds of one raw (unscaled) row.
+    pub fn log_odds(&self, row: &[f64]) -> f64 {
+        self.intercept
+            + row
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| self.weights[j] * self.scaler.scale(j, v))
+                .sum::<f64>()
+    }
+
+    /// Contribution of each feature: coefficient × standardised value.
+    pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        row.iter()
+            .enumerate()
+            .map(|(j, &v)| self.weights[j] * self.scaler.scale(j, v))
+            .collect()
+    }
+}
+
+fn class_counts(y: &[bool]) -> (usize, usize) {
+    let pos = y.iter().filter(|&&v| v).count();
+    (pos, y.len() - pos)
+}
+
+fn check_classes(y: &[bool]) -> Result<(usize, usize)> {
+    let (pos, neg) = class_counts(y);
+    if pos == 0 || neg == 0 {
+        return Err(ModelError::invalid(
+            "churn",
+            format!("need both classes in training, got {pos} churned and {neg} not"),
+        ));
+    }
+    Ok((pos, neg))
+}
+
+/// Fits the logistic regression; weights are on the balanced scale when balancing.
+pub fn fit_logistic(x: &Array2<f64>, y: &[bool], s: &ChurnSettings) -> Result<LogisticParams> {
+    let (pos, neg) = check_classes(y)?;
+    let scaler = Standardizer::fit(x);
+    let z = scaler.transform(x);
+    let mut rows: Vec<usize> = (0..y.len()).collect();
+    if s.balance_classes && pos != neg {
+        let minority = pos < neg;
+        let mut extra: Vec<usize> = (0..y.len()).filter(|&i| y[i] == minority).collect();
+        let need = pos.max(neg) - pos.min(neg);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(s.seed);
+        let base = extra.clone();
+        while extra.len() < need + base.len() {
+            extra.extend_from_slice(&base);
+        }
+        extra.shuffle(&mut rng);
+        rows.extend_from_slice(&extra[..need]);
+    }
+    let xs = z.select(Axis(0), &rows);
+    let ys: Array1<bool> = rows.iter().map(|&i| y[i]).collect();
+    let ds = Dataset::new(xs, ys);
+    let model = LogisticRegression::default()
+        .alpha(s.l2)
+        .max_iterations(s.max_iterations)
+        .gradient_tolerance(1e-6)
+        .fit(&ds)
+        .map_err(|e| ModelError::fit("logistic regression", e))?;
+    let sign = if model.labels().pos.class { 1.0 } else { -1.0 };
+    Ok(LogisticParams {
+        weights: model.params().iter().map(|w| sign * w).collect(),
+        intercept: sign * model.intercept(),
+        scaler,
+    })
+}
+
+/// One reason behind a churn score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub feature: String,
+    /// Plain words, e.g. "no purchase for a long time".
+    pub text: String,
+    /// The customer's raw value of the feature.
+    pub value: f64,
+    /// How much it raised the log-odds of churn.
+    pub contribution: f64,
+}
+
+/// Backtest figures of a churn model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChurnMetrics {
+    pub logistic_auc: f64,
+    /// `None` when trees were not compared.
+    pub trees_auc: Option<f64>,
+    pub kept: ModelKind,
+    /// AUC of the kept model.
+    pub auc: f64,
+    pub alert_threshold: f64,
+    pub precision_at_threshold: f64,
+    pub recall_at_threshold: f64,
+    pub n_train: usize,
+    pub n_test: usize,
+    pub train_positive_rate: f64,
+    pub test_positive_rate: f64,
+}
+
+/// A trained churn model with everything needed to score and explain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChurnModel {
+    pub features: Vec<FeatureText>,
+    pub kept: ModelKind,
+    pub logistic: LogisticParams,
+    pub trees: Option<Gbdt>,
+    /// ln(negatives / positives) in training when balancing, else 0: balanced log-odds
+    /// minus this is the calibrated log-odds.
+    pub balance_offset: f64,
+    pub alert_threshold: f64,
+    pub metrics: ChurnMetrics,
+}
+
+/// Churn score of one row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChurnPrediction {
+    /// Calibrated probability of churning within the horizon.
+    pub probability: f64,
+    /// Balanced risk score in [0, 1] (what the alert threshold applies to).
+    pub risk: f64,
+    pub alert: bool,
+    /// Up to three reasons, strongest first.
+    pub reasons: Vec<Reason>,
+}
+
+fn balance_weights(y: &[bool]) -> Vec<f64> {
+    let (pos, neg) = class_counts(y);
+    let n = y.len() as f64;
+    let (wp, wn) = (n / (2.0 * pos.max(1) as f64), n / (2.0 * neg.max(1) as f64));
+    y.iter().map(|&l| if l { wp } else { wn }).collect()
+}
+
+/// Fits the tree model (class-weighted when balancing).
+pub fn fit_trees(x: &Array2<f64>, y: &[bool], s: &ChurnSettings) -> Result<Gbdt> {
+    check_classes(y)?;
+    let w = s.balance_classes.then(|| balance_weights(y));
+    Ok(Gbdt::fit(x, y, w.as_deref(), &s.trees))
+}
+
+/// Rows of each class shuffled with `seed`, `test_share` of each class held out.
+pub fn stratified_split(y: &[bool], test_share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for class in [false, true] {
+        let mut idx: Vec<usize> = (0..y.len()).filter(|&i| y[i] == class).collect();
+        idx.shuffle(&mut rng);
+        let k = (idx.len() as f64 * test_share).round() as usize;
+        test.extend_from_slice(&idx[..k]);
+        train.extend_from_slice(&idx[k..]);
+    }
+    train.sort_unstable();
+    test.sort_unstable();
+    (train, test)
+}
+
+/// Stratified fold number (0..k) of every row.
+pub fn stratified_folds(y: &[bool], k: usize, seed: u64) -> Vec<usize> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut fold = vec![0; y.len()];
+    for class in [false, true] {
+        let mut idx: Vec<usize> = (0..y.len()).filter(|&i| y[i] == class).collect();
+        idx.shuffle(&mut rng);
+        for (p, i) in idx.into_iter().enumerate() {
+            fold[i] = p % k;
+        }
+    }
+    fold
+}
+
+fn rows_of(x: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
+    x.select(Axis(0), idx)
+}
+
+impl ChurnModel {
+    /// Trains on `x`/`y`, backtesting on a stratified hold-out of `settings.test_share`.
+    pub fn fit(
+        x: &Array2<f64>,
+        y: &[bool],
+        features: Vec<FeatureText>,
+        s: &ChurnSettings,
+    ) -> Result<ChurnModel> {
+        let (train, test) = stratified_split(y, s.test_share, s.seed);
+        let sub = |idx: &[usize]| idx.iter().map(|&i| y[i]).collect::<Vec<bool>>();
+        Self::fit_backtest(
+            (&rows_of(x, &train), &sub(&train)),
+            (&rows_of(x, &test), &sub(&test)),
+            features,
+            s,
+        )
+    }
+
+    /// Trains on `train`, backtests on `test` (e.g. a later cut-off), keeps the better model
+    /// by AUC and, if configured, refits it on both.
+    pub fn fit_backtest(
+        train: (&Array2<f64>, &[bool]),
+        test: (&Array2<f64>, &[bool]),
+        features: Vec<FeatureText>,
+        s: &ChurnSettings,
+    ) -> Result<ChurnModel> {
+        let (xtr, ytr) = train;
+        let (xte, yte) = test;
+        if features.len() != xtr.ncols() || xte.ncols() != xtr.ncols() {
+            return Err(ModelError::invalid(
+                "churn",
+                format!(
+                    "{} feature texts for {} training and {} test columns",
+                    features.len(),
+                    xtr.ncols(),
+                    xte.ncols()
+                ),
+            ));
+        }
+        let (pos, neg) = check_classes(ytr)?;
+        let balance_offset = if s.balance_classes {
+            (neg as f64 / pos as f64).ln()
+        } else {
+            0.0
+        };
+        let logistic = fit_logistic(xtr, ytr, s)?;
+        let lr_scores: Vec<f64> = xte
+            .rows()
+            .into_iter()
+            .map(|r| logistic.log_odds(&r.to_vec()))
+            .collect();
+        let logistic_auc = roc_auc(&lr_scores, yte);
+        let (trees, trees_auc, tree_scores) = if s.compare_trees {
+            let t = fit_trees(xtr, ytr, s)?;
+            let sc: Vec<f64> = xte
+                .rows()
+                .into_iter()
+                .map(|r| t.log_odds(&r.to_vec()))
+                .collect();
+            let auc = roc_auc(&sc, yte);
+            (Some(t), Some(auc), sc)
+        } else {
+            (None, None, Vec::new())
+        };
+        let kept = match trees_auc {
+            Some(t) if t > logistic_auc => ModelKind::BoostedTrees,
+            _ => ModelKind::Logistic,
+        };
+        let kept_scores = if kept == ModelKind::Logistic {
+            &lr_scores
+        } else {
+            &tree_scores
+        };
+        let risk: Vec<f64> = kept_scores.iter().map(|&z| sigmoid(z)).collect();
+        let (precision, recall) = precision_recall_at(&risk, yte, s.alert_threshold);
+        let rate = |y: &[bool]| y.iter().filter(|&&v| v).count() as f64 / y.len().max(1) as f64;
+        let metrics = ChurnMetrics {
+            logistic_auc,
+            trees_auc,
+            kept,
+            auc: if kept == ModelKind::Logistic {
+                logistic_auc
+            } else {
+                trees_auc.unwrap_or(logistic_auc)
+            },
+            alert_threshold: s.alert_threshold,
+            precision_at_threshold: precision,
+            recall_at_threshold: recall,
+            n_train: ytr.len(),
+            n_test: yte.len(),
+            train_positive_rate: rate(ytr),
+            test_positive_rate: rate(yte),
+        };
+        let (mut logistic, mut trees, mut balance_offset) = (logistic, trees, balance_offset);
+        if s.refit_on_all && !yte.is_empty() {
+            let x_all = ndarray::concatenate(Axis(0), &[xtr.view(), xte.view()])
+                .map_err(|e| ModelError::fit("churn", e))?;
+            let y_all: Vec<bool> = ytr.iter().chain(yte).copied().collect();
+            let (p, n) = check_classes(&y_all)?;
+            if s.balance_classes {
+                balance_offset = (n as f64 / p as f64).ln();
+            }
+            match kept {
+                ModelKind::Logistic => logistic = fit_logistic(&x_all, &y_all, s)?,
+                ModelKind::BoostedTrees => trees = Some(fit_trees(&x_all, &y_all, s)?),
+            }
+        }
+        Ok(ChurnModel {
+            features,
+            kept,
+            logistic,
+            trees: if kept == ModelKind::BoostedTrees {
+                trees
+            } else {
+                None
+            },
+            balance_offset,
+            alert_threshold: s.alert_threshold,
+            metrics,
+        })
+    }
+
+    /// Scores one raw feature row and explains it.
+    pub fn predict(&self, row: &[f64]) -> ChurnPrediction {
+        let (z, contrib) = match (&self.kept, &self.trees) {
+            (ModelKind::BoostedTrees, Some(t)) => (t.log_odds(row), t.contributions(row)),
+            _ => (
+                self.logistic.log_odds(row),
+                self.logistic.contributions(row),
+            ),
+        };
+        let risk = sigmoid(z);
+        ChurnPrediction {
+            probability: sigmoid(z - self.balance_offset),
+            risk,
+            alert: risk >= self.alert_threshold,
+            reasons: self.reasons(row, &contrib, 3),
+        }
+    }
+
+    /// Probability only, without reasons (fast path for ranking).
+    pub fn probability(&self, row: &[f64]) -> f64 {
+        let z = match (&self.kept, &self.trees) {
+            (ModelKind::BoostedTrees, Some(t)) => t.log_odds(row),
+            _ => self.logistic.log_odds(row),
+        };
+        sigmoid(z - self.balance_offset)
+    }
+
+    fn reasons(&self, row: &[f64], contrib: &[f64], k: usize) -> Vec<Reason> {
+        let mut order: Vec<usize> = (0..contrib.len()).filter(|&j| contrib[j] > 1e-9).collect();
+        order.sort_by(|&a, &b| contrib[b].total_cmp(&contrib[a]).then(a.cmp(&b)));
+        order
+            .into_iter()
+            .take(k)
+            .map(|j| {
+                let f = &self.features[j];
+                let high = row[j] > self.logistic.scaler.means[j];
+                Reason {
+                    feature: f.name.clone(),
+                    text: if high {
+                        f.when_high.clone()
+                    } else {
+                        f.when_low.clone()
+                    },
+                    value: row[j],
+                    contribution: contrib[j],
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    /// 3,000 rows, 6 features; churn driven by feature 2 ("days since last login") and,
+    /// less, by feature 4 (negatively); 20 % churners.
+    fn synthetic(seed: u64) -> (Array2<f64>, Vec<bool>, Vec<FeatureText>) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let n = 3000;
+        let mut x = Array2::zeros((n, 6));
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            for j in 0..6 {
+                x[[i, j]] = rng.r#gen::<f64>() * 10.0;
+            }
+            let z = 1.2 * (x[[i, 2]] - 5.0) - 0.4 * (x[[i, 4]] - 5.0) - 2.2;
+            y.push(rng.r#gen::<f64>() < sigmoid(z));
+        }
+        let names = [
+            "orders",
+            "spend",
+            "days_since_login",
+            "tickets",
+            "logins_30d",
+            "age",
+        ];
+        let texts = names
+            .iter()
+            .map(|n| FeatureText::new(n, &format!("{n} is high"), &format!("{n} is low")))
+            .collect();
+        (x, y, texts)
+    }
+
+    #[test]
+    fn planted_signal_is_found_and_named() {
+        let (x, y, texts) = synthetic(7);
+        let m = ChurnModel::fit(&x, &y, texts, &ChurnSettings::default()).unwrap();
+        assert!(m.metrics.auc > 0.85, "{:?}", m.metrics);
+        assert!(m.metrics.logistic_auc > 0.85);
+        // A customer long gone from logins: the first reason names the planted feature.
+        let row = [5.0, 5.0, 9.8, 5.0, 5.0, 5.0];
+        let p = m.predict(&row);
+        assert!(p.probability > 0.5 && p.alert, "{p:?}");
+        assert_eq!(p.reasons[0].feature, "days_since_login");
+        assert_eq!(p.reasons[0].text, "days_since_login is high");
+        // The logistic coefficient of the planted feature dominates.
+        let w = &m.logistic.weights;
+        let top = (0..w.len())
+            .max_by(|&a, &b| w[a].abs().total_cmp(&w[b].abs()))
+            .unwrap();
+        assert_eq!(top, 2);
+        // Calibrated probabilities average near the base rate.
+        let mean_p: f64 = x
+            .rows()
+            .into_iter()
+            .map(|r| m.probability(&r.to_vec()))
+            .sum::<f64>()
+            / x.nrows() as f64;
+        let rate = y.iter().filter(|&&v| v).count() as f64 / y.len() as f64;
+        assert!((mean_p - rate).abs() < 0.05, "{mean_p} vs {rate}");
+    }
+
+    #[test]
+    fn logistic_params_predict_like_linfa() {
+        let (x, y, _) = synthetic(3);
+        let s = ChurnSettings {
+            balance_classes: false,
+            ..ChurnSettings::default()
+        };
+        let p = fit_logistic(&x, &y, &s).unwrap();
+        let z = p.scaler.transform(&x);
+        let ds = Dataset::new(z.clone(), y.iter().copied().collect::<Array1<bool>>());
+        let m = LogisticRegression::default()
+            .alpha(1.0)
+            .max_iterations(300)
+            .gradient_tolerance(1e-6)
+            .fit(&ds)
+            .unwrap();
+        let theirs = m.predict_probabilities(&z);
+        let pos_is_true = m.labels().pos.class;
+        for i in 0..50 {
+            let ours = sigmoid(p.log_odds(&x.row(i).to_vec()));
+            let t = if pos_is_true {
+                theirs[i]
+            } else {
+                1.0 - theirs[i]
+            };
+            assert!((ours - t).abs() < 1e-9, "{ours} vs {t}");
+        }
+    }
+
+    #[test]
+    fn stratified_split_keeps_the_class_share() {
+        let y: Vec<bool> = (0..1000).map(|i| i % 4 == 0).collect();
+        let (train, test) = stratified_split(&y, 0.2, 42);
+        assert_eq!(test.len(), 200);
+        assert_eq!(test.iter().filter(|&&i| y[i]).count(), 50);
+        assert_eq!(train.len() + test.len(), 1000);
+        let folds = stratified_folds(&y, 5, 42);
+        for f in 0..5 {
+            assert_eq!(
+                folds
+                    .iter()
+                    .zip(&y)
+                    .filter(|(k, l)| **k == f && **l)
+                    .count(),
+                50
+            );
+        }
+    }
+}
