@@ -12,7 +12,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::affinity::{RuleSettings, mine_rules};
+use super::churn::{ChurnSettings, fit_logistic, fit_trees, stratified_folds, stratified_split};
 use super::clv::{BgNbd, CustomerRfm, GammaGamma, Transaction, summarize};
+use super::table::{Table, TableEncoder, encode_label};
 use super::{ModelError, Result};
 
 fn open(path: &Path) -> Result<File> {
@@ -362,5 +364,160 @@ pub fn eval_rules(baskets: &Path, min_support: f64, min_confidence: f64) -> Resu
             })
             .collect(),
         fit_seconds,
+    })
+}
+
+/// AUCs of one model family in the churn evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelAuc {
+    pub model: String,
+    /// AUC on the 20 % stratified hold-out (seed 42).
+    pub auc_split: f64,
+    /// Mean AUC over 5 stratified folds (seed 42).
+    pub auc_cv: f64,
+    /// AUC of each fold.
+    pub auc_folds: Vec<f64>,
+    /// Seconds to fit on the 80 % split.
+    pub fit_seconds: f64,
+}
+
+/// `crmbot eval churn`: logistic regression and boosted trees on a labelled table.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChurnReport {
+    pub file: PathBuf,
+    pub label: String,
+    pub positive: String,
+    pub n_rows: usize,
+    pub positive_rate: f64,
+    pub n_features: usize,
+    pub dropped: Vec<(String, String)>,
+    pub models: Vec<ModelAuc>,
+    /// The model with the better split AUC.
+    pub kept: String,
+    pub precision_at_threshold: f64,
+    pub recall_at_threshold: f64,
+    pub alert_threshold: f64,
+}
+
+impl fmt::Display for ChurnReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Churn on {}: {} rows, label `{}` = `{}` ({:.1} %), {} encoded features",
+            self.file.display(),
+            self.n_rows,
+            self.label,
+            self.positive,
+            100.0 * self.positive_rate,
+            self.n_features
+        )?;
+        for (c, why) in &self.dropped {
+            writeln!(f, "  dropped `{c}`: {why}")?;
+        }
+        for m in &self.models {
+            writeln!(
+                f,
+                "  {:<20} auc_split = {:.4}  auc_cv = {:.4}  fit_seconds = {:.3}",
+                m.model, m.auc_split, m.auc_cv, m.fit_seconds
+            )?;
+        }
+        write!(
+            f,
+            "  kept: {}; at alert threshold {:.2}: precision {:.3}, recall {:.3}",
+            self.kept, self.alert_threshold, self.precision_at_threshold, self.recall_at_threshold
+        )
+    }
+}
+
+/// Evaluates churn models on a CSV table: `label` is the target column, `positive` its
+/// churn value (default: a yes-like value, else the rarer one), `drop` columns to leave out.
+/// 80/20 stratified split with seed 42 and 5-fold stratified cross-validation.
+pub fn eval_churn(
+    data: &Path,
+    label: &str,
+    positive: Option<&str>,
+    drop: &[String],
+) -> Result<ChurnReport> {
+    let table = Table::parse(open(data)?, data)?;
+    let li = table
+        .column(label)
+        .ok_or_else(|| parse_err(data, 0, label, "label column not found"))?;
+    let mut skip = std::collections::BTreeSet::from([li]);
+    for d in drop {
+        skip.insert(
+            table
+                .column(d)
+                .ok_or_else(|| parse_err(data, 0, d, "column to drop not found"))?,
+        );
+    }
+    let (y, positive) = encode_label(&table, li, positive, data)?;
+    let settings = ChurnSettings::default();
+    let run = |train: &[usize],
+               test: &[usize]|
+     -> Result<([f64; 2], [f64; 2], (f64, f64), TableEncoder)> {
+        let enc = TableEncoder::fit(&table, train, &skip);
+        let xtr = enc.transform(&table, train);
+        let xte = enc.transform(&table, test);
+        let ytr: Vec<bool> = train.iter().map(|&i| y[i]).collect();
+        let yte: Vec<bool> = test.iter().map(|&i| y[i]).collect();
+        let t0 = Instant::now();
+        let lr = fit_logistic(&xtr, &ytr, &settings)?;
+        let t_lr = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let gb = fit_trees(&xtr, &ytr, &settings)?;
+        let t_gb = t1.elapsed().as_secs_f64();
+        let s_lr: Vec<f64> = xte
+            .rows()
+            .into_iter()
+            .map(|r| lr.log_odds(&r.to_vec()))
+            .collect();
+        let s_gb: Vec<f64> = xte
+            .rows()
+            .into_iter()
+            .map(|r| gb.log_odds(&r.to_vec()))
+            .collect();
+        let auc = [
+            super::math::roc_auc(&s_lr, &yte),
+            super::math::roc_auc(&s_gb, &yte),
+        ];
+        let kept = if auc[1] > auc[0] { &s_gb } else { &s_lr };
+        let risk: Vec<f64> = kept.iter().map(|&z| super::math::sigmoid(z)).collect();
+        let pr = super::math::precision_recall_at(&risk, &yte, settings.alert_threshold);
+        Ok((auc, [t_lr, t_gb], pr, enc))
+    };
+    let (train, test) = stratified_split(&y, 0.2, 42);
+    let (split_auc, secs, (precision, recall), enc) = run(&train, &test)?;
+    let folds = stratified_folds(&y, 5, 42);
+    let mut fold_auc = vec![Vec::new(), Vec::new()];
+    for k in 0..5 {
+        let tr: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != k).collect();
+        let te: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == k).collect();
+        let (auc, _, _, _) = run(&tr, &te)?;
+        fold_auc[0].push(auc[0]);
+        fold_auc[1].push(auc[1]);
+    }
+    let names = ["logistic_regression", "boosted_trees"];
+    let models: Vec<ModelAuc> = (0..2)
+        .map(|m| ModelAuc {
+            model: names[m].to_string(),
+            auc_split: split_auc[m],
+            auc_cv: fold_auc[m].iter().sum::<f64>() / 5.0,
+            auc_folds: fold_auc[m].clone(),
+            fit_seconds: secs[m],
+        })
+        .collect();
+    Ok(ChurnReport {
+        file: data.to_path_buf(),
+        label: table.headers[li].clone(),
+        positive,
+        n_rows: y.len(),
+        positive_rate: y.iter().filter(|&&v| v).count() as f64 / y.len().max(1) as f64,
+        n_features: enc.feature_names().len(),
+        dropped: enc.dropped.clone(),
+        kept: names[usize::from(split_auc[1] > split_auc[0])].to_string(),
+        models,
+        precision_at_threshold: precision,
+        recall_at_threshold: recall,
+        alert_threshold: settings.alert_threshold,
     })
 }
