@@ -13,6 +13,7 @@ mod error;
 pub mod eval;
 pub mod gbdt;
 pub mod math;
+pub mod segments;
 pub mod table;
 
 pub use error::ModelError;
