@@ -11,6 +11,7 @@ pub mod churn;
 pub mod clv;
 mod error;
 pub mod eval;
+pub mod features;
 pub mod gbdt;
 pub mod math;
 pub mod segments;
