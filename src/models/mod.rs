@@ -13,6 +13,7 @@ mod error;
 pub mod eval;
 pub mod features;
 pub mod gbdt;
+pub mod lifecycle;
 pub mod math;
 pub mod segments;
 pub mod table;
