@@ -7,6 +7,7 @@
 //! Trained models are returned as versioned artifacts that the store persists as bytes.
 
 pub mod affinity;
+pub mod artifact;
 pub mod churn;
 pub mod clv;
 mod error;
@@ -15,6 +16,7 @@ pub mod features;
 pub mod gbdt;
 pub mod lifecycle;
 pub mod math;
+pub mod pipeline;
 pub mod segments;
 pub mod table;
 
