@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::affinity::{RuleSettings, mine_rules};
 use super::churn::{ChurnSettings, fit_logistic, fit_trees, stratified_folds, stratified_split};
 use super::clv::{BgNbd, CustomerRfm, GammaGamma, Transaction, summarize};
+use super::segments::{SegmentInput, SegmentModel, SegmentSettings};
 use super::table::{Table, TableEncoder, encode_label};
 use super::{ModelError, Result};
 
@@ -519,5 +520,107 @@ pub fn eval_churn(
         precision_at_threshold: precision,
         recall_at_threshold: recall,
         alert_threshold: settings.alert_threshold,
+    })
+}
+
+/// One segment as printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentLine {
+    pub name: String,
+    pub size: usize,
+    pub description: String,
+}
+
+/// `crmbot eval segments`: k-means segments of the customers in a transaction file.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentsReport {
+    pub file: PathBuf,
+    pub n_customers: usize,
+    /// Silhouette (on a sample) of each k tried.
+    pub silhouettes: Vec<(usize, f64)>,
+    pub chosen_k: usize,
+    pub segments: Vec<SegmentLine>,
+    pub fit_seconds: f64,
+}
+
+impl fmt::Display for SegmentsReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Segments of {} customers in {}",
+            self.n_customers,
+            self.file.display()
+        )?;
+        for (k, s) in &self.silhouettes {
+            writeln!(
+                f,
+                "  k = {k}: silhouette {s:.4}{}",
+                if *k == self.chosen_k {
+                    "  <- chosen"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        for s in &self.segments {
+            writeln!(
+                f,
+                "  {:<18} {:>7} customers: {}",
+                s.name, s.size, s.description
+            )?;
+        }
+        write!(f, "  fit_seconds = {:.3}", self.fit_seconds)
+    }
+}
+
+/// Segments the customers of a transaction file (see [`parse_transactions`]) on RFM as of
+/// the last date in the file; engagement = purchase days in the last 30 days.
+pub fn eval_segments(transactions: &Path) -> Result<SegmentsReport> {
+    let tx = parse_transactions(open(transactions)?, transactions)?;
+    let end = tx.iter().map(|t| t.date).max().ok_or_else(|| {
+        ModelError::invalid(
+            "segments",
+            format!("{} has no transactions", transactions.display()),
+        )
+    })?;
+    let mut per: std::collections::BTreeMap<&str, Vec<(NaiveDate, f64)>> =
+        std::collections::BTreeMap::new();
+    for t in &tx {
+        per.entry(&t.customer).or_default().push((t.date, t.amount));
+    }
+    let inputs: Vec<SegmentInput> = per
+        .values()
+        .map(|v| {
+            let mut days: Vec<NaiveDate> = v.iter().map(|p| p.0).collect();
+            days.sort();
+            days.dedup();
+            let last = *days.last().expect("at least one purchase");
+            SegmentInput {
+                recency_days: (end - last).num_days() as f64,
+                frequency: days.len() as f64,
+                monetary: v.iter().map(|p| p.1).sum(),
+                engagement: days.iter().filter(|d| (end - **d).num_days() < 30).count() as f64,
+                sentiment: 0.0,
+            }
+        })
+        .collect();
+    let start = Instant::now();
+    let m = SegmentModel::fit(&inputs, &SegmentSettings::default())?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    Ok(SegmentsReport {
+        file: transactions.to_path_buf(),
+        n_customers: inputs.len(),
+        silhouettes: m.silhouettes.clone(),
+        chosen_k: m.k,
+        segments: m
+            .segments
+            .iter()
+            .map(|s| SegmentLine {
+                name: s.name.clone(),
+                size: s.size,
+                description: s.description.clone(),
+            })
+            .collect(),
+        fit_seconds,
     })
 }

@@ -150,7 +150,20 @@ pub fn silhouette(z: &Array2<f64>, labels: &[usize], k: usize, sample: &[usize])
     total / counted.max(1) as f64
 }
 
-fn name_centroid(c: &[f64]) -> (&'static str, String) {
+/// Account-manager names with the centroid (z-scores of recency, frequency, spend,
+/// engagement) that best fits each; clusters get names by closest fit, each name once.
+const PROTOTYPES: [(&str, [f64; 4]); 8] = [
+    ("champions", [-1.0, 1.2, 1.2, 1.0]),
+    ("loyal", [-0.3, 0.8, 0.5, 0.2]),
+    ("promising", [-1.0, -0.5, -0.3, 0.3]),
+    ("needs attention", [0.0, 0.0, 0.0, 0.0]),
+    ("at risk", [0.8, 0.5, 0.5, -0.5]),
+    ("cannot lose them", [1.0, 1.2, 1.5, -1.0]),
+    ("hibernating", [0.8, -0.5, -0.5, -0.5]),
+    ("lost", [1.5, -1.0, -1.0, -1.0]),
+];
+
+fn describe(c: &[f64]) -> String {
     let (r, f, m, e) = (c[0], c[1], c[2], c[3]);
     let level = |z: f64| {
         if z > 0.5 {
@@ -168,28 +181,40 @@ fn name_centroid(c: &[f64]) -> (&'static str, String) {
     } else {
         "bought a while ago"
     };
-    let description = format!(
+    format!(
         "{recent}; {} purchase frequency, {} spend, {} recent activity",
         level(f),
         level(m),
         level(e)
-    );
-    let name = if r < -0.3 && f > 0.5 && m > 0.3 {
-        "champions"
-    } else if r < 0.3 && f > 0.3 {
-        "loyal"
-    } else if r < -0.3 {
-        "promising"
-    } else if r > 1.0 && f <= 0.0 {
-        "lost"
-    } else if r > 0.3 && (f > 0.0 || m > 0.0) {
-        "at risk"
-    } else if r > 0.3 {
-        "hibernating"
-    } else {
-        "needs attention"
-    };
-    (name, description)
+    )
+}
+
+/// Names for centroids: closest (cluster, prototype) pairs first, each name used once;
+/// clusters beyond the prototypes get the nearest name with a number.
+fn name_centroids(cents: &[Vec<f64>]) -> Vec<String> {
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, c) in cents.iter().enumerate() {
+        for (j, (_, p)) in PROTOTYPES.iter().enumerate() {
+            pairs.push((dist2(&c[..4], p), i, j));
+        }
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut names: Vec<Option<String>> = vec![None; cents.len()];
+    let mut used = [false; PROTOTYPES.len()];
+    for &(_, i, j) in &pairs {
+        if names[i].is_none() && !used[j] {
+            names[i] = Some(PROTOTYPES[j].0.to_string());
+            used[j] = true;
+        }
+    }
+    let mut out = Vec::with_capacity(cents.len());
+    for (i, n) in names.into_iter().enumerate() {
+        out.push(n.unwrap_or_else(|| {
+            let j = pairs.iter().find(|p| p.1 == i).map_or(3, |p| p.2);
+            format!("{} {}", PROTOTYPES[j].0, i + 1)
+        }));
+    }
+    out
 }
 
 fn value_score(c: &[f64]) -> f64 {
@@ -256,26 +281,17 @@ impl SegmentModel {
         for row in z.rows() {
             sizes[nearest(&cents, row.as_slice().expect("standard layout"))] += 1;
         }
-        let mut used: Vec<String> = Vec::new();
+        let names = name_centroids(&cents);
         let segments = cents
             .into_iter()
+            .zip(names)
             .enumerate()
-            .map(|(id, centroid)| {
-                let (base, description) = name_centroid(&centroid);
-                let mut name = base.to_string();
-                let mut n = 2;
-                while used.contains(&name) {
-                    name = format!("{base} {n}");
-                    n += 1;
-                }
-                used.push(name.clone());
-                Segment {
-                    id,
-                    name,
-                    description,
-                    centroid,
-                    size: sizes[id],
-                }
+            .map(|(id, (centroid, name))| Segment {
+                id,
+                name,
+                description: describe(&centroid),
+                centroid,
+                size: sizes[id],
             })
             .collect();
         Ok(SegmentModel {
