@@ -430,6 +430,9 @@ impl fmt::Display for ChurnReport {
     }
 }
 
+/// AUCs (logistic, trees), fit seconds, precision/recall of the better, the encoder.
+type SplitOutcome = ([f64; 2], [f64; 2], (f64, f64), TableEncoder);
+
 /// Evaluates churn models on a CSV table: `label` is the target column, `positive` its
 /// churn value (default: a yes-like value, else the rarer one), `drop` columns to leave out.
 /// 80/20 stratified split with seed 42 and 5-fold stratified cross-validation.
@@ -453,9 +456,7 @@ pub fn eval_churn(
     }
     let (y, positive) = encode_label(&table, li, positive, data)?;
     let settings = ChurnSettings::default();
-    let run = |train: &[usize],
-               test: &[usize]|
-     -> Result<([f64; 2], [f64; 2], (f64, f64), TableEncoder)> {
+    let run = |train: &[usize], test: &[usize]| -> Result<SplitOutcome> {
         let enc = TableEncoder::fit(&table, train, &skip);
         let xtr = enc.transform(&table, train);
         let xte = enc.transform(&table, test);
@@ -489,7 +490,7 @@ pub fn eval_churn(
     let (train, test) = stratified_split(&y, 0.2, 42);
     let (split_auc, secs, (precision, recall), enc) = run(&train, &test)?;
     let folds = stratified_folds(&y, 5, 42);
-    let mut fold_auc = vec![Vec::new(), Vec::new()];
+    let mut fold_auc = [Vec::new(), Vec::new()];
     for k in 0..5 {
         let tr: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != k).collect();
         let te: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == k).collect();
