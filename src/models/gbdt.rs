@@ -7,8 +7,8 @@
 //! from gradient histograms, with the smaller child's histogram subtracted from its parent's.
 //! Contributions per feature follow the tree paths (Saabas), in log-odds.
 
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
@@ -122,16 +122,22 @@ impl Gbdt {
         let mut grad = vec![0.0; n];
         let mut hess = vec![0.0; n];
         let mut trees = Vec::with_capacity(s.rounds);
-        let n_sub = ((n as f64 * s.subsample).round() as usize).clamp(1, n);
-        let mut rows: Vec<u32> = (0..n as u32).collect();
+        let mut idx: Vec<u32> = Vec::with_capacity(n);
         for _ in 0..s.rounds {
             for i in 0..n {
                 let p = sigmoid(score[i]);
                 grad[i] = w[i] * (p - if y[i] { 1.0 } else { 0.0 });
                 hess[i] = w[i] * (p * (1.0 - p)).max(1e-12);
             }
-            rows.shuffle(&mut rng);
-            let mut idx = rows[..n_sub].to_vec();
+            // Bernoulli row sample, kept in row order so histogram building reads memory
+            // sequentially.
+            idx.clear();
+            idx.extend(
+                (0..n as u32).filter(|_| s.subsample >= 1.0 || rng.r#gen::<f64>() < s.subsample),
+            );
+            if idx.is_empty() {
+                idx.extend(0..n as u32);
+            }
             let tree = grow_tree(&mut idx, &bins, n, nf, &cuts, &grad, &hess, s);
             for i in 0..n {
                 score[i] += predict_tree(&tree, |f| x[[i, f]]);
@@ -267,16 +273,14 @@ fn grow_tree(
             }
         }
         let Some((_, f, b)) = best else { continue };
-        // Partition rows: bin <= b to the left.
+        // Stable partition of the rows: bin <= b to the left, order kept.
         let col = &bins[f * n..(f + 1) * n];
         let slice = &mut idx[start..end];
-        let mut mid = 0;
-        for k in 0..slice.len() {
-            if col[slice[k] as usize] as usize <= b {
-                slice.swap(k, mid);
-                mid += 1;
-            }
-        }
+        let (lo, hi): (Vec<u32>, Vec<u32>) =
+            slice.iter().partition(|&&i| col[i as usize] as usize <= b);
+        let mid = lo.len();
+        slice[..mid].copy_from_slice(&lo);
+        slice[mid..].copy_from_slice(&hi);
         let (left_rows, right_rows) = slice.split_at(mid);
         let (small_left, small) = if left_rows.len() <= right_rows.len() {
             (true, left_rows)
@@ -334,7 +338,6 @@ mod tests {
     #[test]
     fn learns_an_interaction_logistic_regression_cannot() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-        use rand::Rng;
         let n = 4000;
         let mut x = ndarray::Array2::zeros((n, 3));
         let mut y = Vec::new();

@@ -75,7 +75,7 @@ impl Default for SegmentSettings {
             k_min: 3,
             k_max: 8,
             silhouette_sample: 2000,
-            fit_sample: 30_000,
+            fit_sample: 100_000,
             n_runs: 3,
             seed: 42,
         }
