@@ -514,6 +514,26 @@ mod tests {
     }
 
     #[test]
+    fn save_and_load_give_identical_parameters_and_predictions() {
+        let (x, y, texts) = synthetic(11);
+        for compare_trees in [false, true] {
+            let s = ChurnSettings {
+                compare_trees,
+                ..ChurnSettings::default()
+            };
+            let m = ChurnModel::fit(&x, &y, texts.clone(), &s).unwrap();
+            let json = serde_json::to_string(&m).unwrap();
+            let back: ChurnModel = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, m);
+            for r in x.rows().into_iter().take(200) {
+                let r = r.to_vec();
+                assert_eq!(back.predict(&r), m.predict(&r));
+                assert_eq!(back.probability(&r).to_bits(), m.probability(&r).to_bits());
+            }
+        }
+    }
+
+    #[test]
     fn logistic_params_predict_like_linfa() {
         let (x, y, _) = synthetic(3);
         let s = ChurnSettings {
