@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -146,14 +146,31 @@ pub fn parse_transactions<R: Read>(r: R, file: &Path) -> Result<Vec<Transaction>
         }
         return Ok(out);
     }
-    let mut rdr = csv_reader(text.as_bytes());
-    let h = rdr
-        .headers()
-        .map_err(|e| parse_err(file, 0, "header", e.to_string()))?
-        .clone();
-    let c = column(&h, file, &["customer_id", "customer", "id"])?;
-    let d = column(&h, file, &["date"])?;
-    let a = column(&h, file, &["amount", "dollars", "value"])?;
+    // A first line whose second field is a date means there is no header: the columns are
+    // then customer_id,date,amount[,quantity].
+    let headerless = first
+        .split(',')
+        .nth(1)
+        .is_some_and(|f| parse_date(f.trim()).is_some());
+    let mut rdr = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .has_headers(!headerless)
+        .from_reader(text.as_bytes());
+    let (c, d, a) = if headerless {
+        (0, 1, 2)
+    } else {
+        let h = rdr
+            .headers()
+            .map_err(|e| parse_err(file, 0, "header", e.to_string()))?
+            .clone();
+        (
+            column(&h, file, &["customer_id", "customer", "id"])?,
+            column(&h, file, &["date"])?,
+            column(&h, file, &["amount", "dollars", "value"])?,
+        )
+    };
     let mut out = Vec::new();
     for (k, rec) in rdr.records().enumerate() {
         let row = k + 1;
@@ -175,19 +192,25 @@ pub fn parse_transactions<R: Read>(r: R, file: &Path) -> Result<Vec<Transaction>
     Ok(out)
 }
 
-/// Reads baskets: one per line, items separated by commas, no header.
+/// Reads baskets: one per line, items separated by commas (CSV quoting allowed), no header.
+/// Items are trimmed; repeats within a basket count once; empty lines are skipped.
 pub fn parse_baskets<R: Read>(r: R, file: &Path) -> Result<Vec<Vec<String>>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(r);
     let mut out = Vec::new();
-    for (k, line) in BufReader::new(r).lines().enumerate() {
-        let line = line.map_err(|e| parse_err(file, k + 1, "-", e.to_string()))?;
-        if line.trim().is_empty() {
+    for (k, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| parse_err(file, k + 1, "-", e.to_string()))?;
+        let mut items: Vec<String> = rec
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if items.is_empty() {
             continue;
         }
-        let mut items: Vec<String> = line
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
         items.sort();
         items.dedup();
         out.push(items);
@@ -624,4 +647,41 @@ pub fn eval_segments(transactions: &Path) -> Result<SegmentsReport> {
             .collect(),
         fit_seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transactions_in_every_supported_layout() {
+        let f = Path::new("t.csv");
+        let with_header =
+            "customer_id,date,quantity,amount\n1,1997-01-01,2,29.33\n1,19970118,1,10\n";
+        let headerless = "1,1997-01-01,29.33\n1,1997-01-18,10,1\n";
+        let cdnow = " 00004 0001 19970101  2   29.33\n 00004 0001 19970118  1   10.00\n";
+        for text in [with_header, headerless, cdnow] {
+            let t = parse_transactions(text.as_bytes(), f).unwrap();
+            assert_eq!(t.len(), 2, "{text}");
+            assert_eq!(t[0].amount, 29.33);
+            assert_eq!(t[1].date, NaiveDate::from_ymd_opt(1997, 1, 18).unwrap());
+        }
+        let err = parse_transactions("customer_id,date,amount\n1,1997-13-01,5\n".as_bytes(), f)
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("t.csv") && msg.contains("row 1") && msg.contains("date"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn baskets_are_trimmed_deduplicated_and_unquoted() {
+        let b = parse_baskets(
+            "milk, bread ,milk\n\n\"tea, green\",mug\n".as_bytes(),
+            Path::new("b.csv"),
+        )
+        .unwrap();
+        assert_eq!(b, vec![vec!["bread", "milk"], vec!["mug", "tea, green"]]);
+    }
 }
