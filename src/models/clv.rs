@@ -257,21 +257,43 @@ impl GammaGamma {
                 ),
             ));
         }
+        // Terms that depend on a customer only through x are summed per distinct x, so the
+        // log-gamma calls per evaluation are two per distinct frequency, not per customer.
+        let mut by_x: BTreeMap<u64, (f64, f64)> = BTreeMap::new(); // x bits -> (x, count)
+        for &(x, _) in &repeat {
+            by_x.entry(x.to_bits()).or_insert((x, 0.0)).1 += 1.0;
+        }
+        let groups: Vec<(f64, f64, f64)> = by_x.values().map(|&(x, c)| (x, c, x.ln())).collect();
+        let rows: Vec<(f64, f64, f64)> = repeat.iter().map(|&(x, m)| (x, m, m.ln())).collect();
+        let n = repeat.len() as f64;
         let ll = |p: f64, q: f64, v: f64| -> f64 {
-            let base = q * v.ln() - ln_gamma(q);
-            repeat
+            let per_x: f64 = groups
                 .iter()
-                .map(|&(x, m)| {
+                .map(|&(x, c, ln_x)| {
                     let px = p * x;
-                    ln_gamma(px + q) - ln_gamma(px) + base + (px - 1.0) * m.ln() + px * x.ln()
-                        - (px + q) * (x * m + v).ln()
+                    c * (ln_gamma(px + q) - ln_gamma(px) + px * ln_x)
                 })
-                .sum()
+                .sum();
+            let per_row: f64 = rows
+                .iter()
+                .map(|&(x, m, ln_m)| {
+                    let px = p * x;
+                    (px - 1.0) * ln_m - (px + q) * (x * m + v).ln()
+                })
+                .sum();
+            per_x + per_row + n * (q * v.ln() - ln_gamma(q))
         };
         let mean_m = repeat.iter().map(|r| r.1).sum::<f64>() / repeat.len() as f64;
+        // Log-parameters are kept within ±20: without spread in spend between customers the
+        // likelihood keeps rising as q and v grow together, and the bound stops the drift.
         let (p, neg_ll) = minimize(
             "Gamma-Gamma",
-            |lp| -ll(lp[0].exp(), lp[1].exp(), lp[2].exp()),
+            |lp| {
+                if lp.iter().any(|v| v.abs() > 20.0) {
+                    return f64::INFINITY;
+                }
+                -ll(lp[0].exp(), lp[1].exp(), lp[2].exp())
+            },
             &[0.0, 0.0, mean_m.ln()],
             3000,
         )?;

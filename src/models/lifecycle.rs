@@ -67,6 +67,8 @@ pub struct LifecycleSettings {
     pub at_risk_trend: f64,
     /// Share of negative messages in 30 days at or above this is "at risk".
     pub at_risk_negative_share: f64,
+    /// An unresolved ticket with mean chat sentiment at or below this is "at risk".
+    pub at_risk_ticket_sentiment: f64,
     /// Failed payments in 90 days at or above this are "at risk".
     pub at_risk_payment_failures: f64,
     /// Coming back after at least this many silent days is "reactivated"...
@@ -87,6 +89,7 @@ impl Default for LifecycleSettings {
             at_risk_after_days: 45.0,
             at_risk_trend: -0.5,
             at_risk_negative_share: 0.5,
+            at_risk_ticket_sentiment: -0.3,
             at_risk_payment_failures: 2.0,
             reactivation_gap_days: 90.0,
             reactivated_for_days: 30.0,
@@ -143,6 +146,9 @@ pub fn classify(f: &CustomerFeatures, s: &LifecycleSettings) -> StageAssessment 
             "{:.0} % of this month's messages were negative",
             100.0 * f.negative_share_30d
         ));
+    }
+    if f.tickets_unresolved >= 1.0 && f.sentiment_mean <= s.at_risk_ticket_sentiment {
+        risk.push("an unresolved support ticket and a negative tone in chat".to_string());
     }
     if f.payment_failures_90d >= s.at_risk_payment_failures {
         risk.push(format!(
@@ -282,6 +288,24 @@ mod tests {
         let s = stage_at(events, msgs, 60);
         assert_eq!(s.stage, Stage::AtRisk);
         assert!(s.reason.contains("negative"));
+
+        // A loyal buyer with an open ticket and an unhappy tone is at risk.
+        let mut events: Vec<_> = (0..20).map(|k| buy(1, k * 20, 25.0)).collect();
+        events.push(ev(
+            1,
+            300,
+            EventKind::TicketOpened {
+                ticket: 1,
+                reason: String::new(),
+            },
+        ));
+        let s = stage_at(events, vec![msg(1, 300, -0.6, Some(1))], 385);
+        assert_eq!(s.stage, Stage::AtRisk);
+        assert!(
+            s.reason.contains("unresolved support ticket"),
+            "{}",
+            s.reason
+        );
     }
 
     #[test]
