@@ -125,6 +125,46 @@ pub const FEATURE_NAMES: [&str; 28] = [
     "p_alive",
 ];
 
+/// What each feature is, in plain words, in [`FEATURE_NAMES`] order.
+pub const FEATURE_DESCRIPTIONS: [&str; 28] = [
+    "days since the last purchase",
+    "number of purchases",
+    "total amount spent",
+    "average amount per purchase",
+    "days as a customer",
+    "average days between purchase days",
+    "days since the last purchase compared with the usual gap",
+    "whether a subscription is running",
+    "monthly price of the current plan",
+    "failed payments in the last 90 days",
+    "days since the last login or purchase",
+    "logins and purchases in the last 7 days",
+    "logins and purchases in the last 30 days",
+    "logins and purchases in the last 90 days",
+    "change in activity, this month against last month",
+    "support tickets opened in the last 90 days",
+    "support tickets still open",
+    "last satisfaction (CSAT) score",
+    "average satisfaction (CSAT) score",
+    "last net promoter (NPS) score",
+    "average net promoter (NPS) score",
+    "average tone of the customer's chat messages",
+    "change in chat tone over the last 30 days",
+    "share of negative chat messages in the last 30 days",
+    "chat messages from the customer in the last 30 days",
+    "chats escalated to staff in the last 90 days",
+    "offers accepted in the last 180 days",
+    "probability the customer is still buying (BG/NBD)",
+];
+
+/// The plain-words description of a feature by name.
+pub fn feature_description(name: &str) -> Option<&'static str> {
+    FEATURE_NAMES
+        .iter()
+        .position(|n| *n == name)
+        .map(|i| FEATURE_DESCRIPTIONS[i])
+}
+
 /// Plain words for each feature when high and when low, in [`FEATURE_NAMES`] order.
 const FEATURE_WORDS: [(&str, &str); 28] = [
     ("no purchase for a long time", "bought recently"),
@@ -636,6 +676,10 @@ pub(crate) mod tests {
         assert_eq!(f.escalations_90d, 1.0);
         assert_eq!(f.to_vector().len(), FEATURE_NAMES.len());
         assert_eq!(feature_texts().len(), FEATURE_NAMES.len());
+        assert_eq!(
+            feature_description("recency_days"),
+            Some("days since the last purchase")
+        );
         let r = rfm_at("1", &events, t0() + Duration::days(70)).unwrap();
         assert_eq!(
             (r.frequency, r.recency, r.t, r.monetary),
