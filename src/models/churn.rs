@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::gbdt::{Gbdt, GbdtSettings};
 use super::math::{Standardizer, precision_recall_at, roc_auc, sigmoid};
+use super::splits::{sklearn_stratified_folds, sklearn_stratified_split};
 use super::{ModelError, Result};
 
 /// Plain words for one feature, used to explain a score.
@@ -243,34 +244,17 @@ pub fn fit_trees(x: &Array2<f64>, y: &[bool], s: &ChurnSettings) -> Result<Gbdt>
     Ok(Gbdt::fit(x, y, w.as_deref(), &s.trees))
 }
 
-/// Rows of each class shuffled with `seed`, `test_share` of each class held out.
+/// Stratified hold-out of `test_share` of the rows: (train, test), each sorted. The same
+/// rows as scikit-learn's `train_test_split(stratify=y, random_state=seed)` (numpy seeds
+/// are 32-bit: the low 32 bits of `seed` are used).
 pub fn stratified_split(y: &[bool], test_share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let (mut train, mut test) = (Vec::new(), Vec::new());
-    for class in [false, true] {
-        let mut idx: Vec<usize> = (0..y.len()).filter(|&i| y[i] == class).collect();
-        idx.shuffle(&mut rng);
-        let k = (idx.len() as f64 * test_share).round() as usize;
-        test.extend_from_slice(&idx[..k]);
-        train.extend_from_slice(&idx[k..]);
-    }
-    train.sort_unstable();
-    test.sort_unstable();
-    (train, test)
+    sklearn_stratified_split(y, test_share, seed as u32)
 }
 
-/// Stratified fold number (0..k) of every row.
+/// Stratified fold number (0..k) of every row, as scikit-learn's
+/// `StratifiedKFold(k, shuffle=True, random_state=seed)` assigns them.
 pub fn stratified_folds(y: &[bool], k: usize, seed: u64) -> Vec<usize> {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut fold = vec![0; y.len()];
-    for class in [false, true] {
-        let mut idx: Vec<usize> = (0..y.len()).filter(|&i| y[i] == class).collect();
-        idx.shuffle(&mut rng);
-        for (p, i) in idx.into_iter().enumerate() {
-            fold[i] = p % k;
-        }
-    }
-    fold
+    sklearn_stratified_folds(y, k, seed as u32)
 }
 
 fn rows_of(x: &Array2<f64>, idx: &[usize]) -> Array2<f64> {

@@ -31,6 +31,7 @@ pub mod lifecycle;
 pub mod math;
 pub mod pipeline;
 pub mod segments;
+pub mod splits;
 pub mod table;
 
 pub use error::ModelError;
