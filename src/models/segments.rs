@@ -62,8 +62,9 @@ pub struct SegmentSettings {
     pub k_max: usize,
     /// Points in the silhouette sample.
     pub silhouette_sample: usize,
-    /// k-means is fitted on at most this many points (a seeded sample); all are assigned.
-    pub fit_sample: usize,
+    /// The k search fits k-means on at most this many points (a seeded sample); the chosen
+    /// k is then fitted on all points.
+    pub search_sample: usize,
     /// k-means restarts per k.
     pub n_runs: usize,
     pub seed: u64,
@@ -75,7 +76,7 @@ impl Default for SegmentSettings {
             k_min: 3,
             k_max: 8,
             silhouette_sample: 2000,
-            fit_sample: 100_000,
+            search_sample: 20_000,
             n_runs: 3,
             seed: 42,
         }
@@ -246,29 +247,36 @@ impl SegmentModel {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(s.seed);
         let mut order: Vec<usize> = (0..inputs.len()).collect();
         order.shuffle(&mut rng);
-        let mut fit_rows = order[..s.fit_sample.min(order.len())].to_vec();
-        fit_rows.sort_unstable();
-        let zfit = z.select(Axis(0), &fit_rows);
-        let sample: Vec<usize> = (0..s.silhouette_sample.min(fit_rows.len())).collect();
-        let ds = DatasetBase::from(zfit.clone());
-        let mut silhouettes = Vec::new();
-        let mut best: Option<(f64, usize, Array2<f64>)> = None;
-        for k in s.k_min..=s.k_max {
-            let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(s.seed))
+        // Search rows stay in shuffled order, so their first points are a random sample
+        // for the silhouette.
+        let search_rows = &order[..s.search_sample.max(s.k_max * 2).min(order.len())];
+        let zsearch = z.select(Axis(0), search_rows);
+        let sample: Vec<usize> = (0..s.silhouette_sample.min(search_rows.len())).collect();
+        let kmeans = |k: usize, data: &Array2<f64>| {
+            KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(s.seed))
                 .n_runs(s.n_runs)
                 .max_n_iterations(200)
                 .tolerance(1e-6)
-                .fit(&ds)
-                .map_err(|e| ModelError::fit("k-means", e))?;
-            let labels = model.predict(&zfit).to_vec();
-            // The fit sample is already shuffled: its first points are a random sample.
-            let sil = silhouette(&zfit, &labels, k, &sample);
+                .fit(&DatasetBase::from(data.clone()))
+                .map_err(|e| ModelError::fit("k-means", e))
+        };
+        let mut silhouettes = Vec::new();
+        let mut best: Option<(f64, usize, Array2<f64>)> = None;
+        for k in s.k_min..=s.k_max {
+            let model = kmeans(k, &zsearch)?;
+            let labels = model.predict(&zsearch).to_vec();
+            let sil = silhouette(&zsearch, &labels, k, &sample);
             silhouettes.push((k, sil));
             if best.as_ref().is_none_or(|(b, _, _)| sil > *b) {
                 best = Some((sil, k, model.centroids().clone()));
             }
         }
-        let (_, k, centroids) = best.expect("at least one k tried");
+        let (_, k, search_centroids) = best.expect("at least one k tried");
+        let centroids = if search_rows.len() < order.len() {
+            kmeans(k, &z)?.centroids().clone()
+        } else {
+            search_centroids
+        };
         let mut cents: Vec<Vec<f64>> = centroids.rows().into_iter().map(|r| r.to_vec()).collect();
         cents.sort_by(|a, b| {
             value_score(b).total_cmp(&value_score(a)).then_with(|| {
@@ -390,6 +398,15 @@ mod tests {
         let b = SegmentModel::fit(&data, &s).unwrap();
         assert_eq!(a, b);
         assert!(data.iter().all(|d| a.assign(d).id == b.assign(d).id));
+        // With the k search on a sample and the final fit on all points.
+        let s = SegmentSettings {
+            search_sample: 500,
+            ..s
+        };
+        let a = SegmentModel::fit(&data, &s).unwrap();
+        let b = SegmentModel::fit(&data, &s).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.k, 3, "{:?}", a.silhouettes);
     }
 
     #[test]
