@@ -11,6 +11,7 @@ pub mod domain;
 pub mod engine;
 pub mod import;
 pub mod metrics;
+pub mod models;
 pub mod nlu;
 pub mod routing;
 pub mod sentiment;
