@@ -14,6 +14,7 @@ use crate::nlu::{Nlu, NluError, NluSettings};
 use crate::sentiment::{SentimentAnalyzer, SentimentError};
 use crate::store::sealing::MessageKey;
 use crate::store::{Store, StoreError, StoreOptions};
+use crate::training;
 
 #[derive(Debug, Error)]
 pub enum AppError {
@@ -26,6 +27,8 @@ pub enum AppError {
     },
     #[error("cannot load the sentiment model: {0}")]
     Sentiment(#[from] SentimentError),
+    #[error("cannot load the customer models: {0}")]
+    Models(training::TrainError),
     #[error("CRMBOT_MESSAGE_KEY is invalid: {reason}")]
     MessageKey { reason: String },
 }
@@ -68,6 +71,7 @@ pub fn build_engine(
         },
     )?;
     let sentiment = SentimentAnalyzer::new()?;
+    let models = training::stored_models(&store).map_err(AppError::Models)?;
     Ok(Engine::new(Deps {
         store,
         nlu: Arc::new(nlu),
@@ -75,6 +79,7 @@ pub fn build_engine(
         clock,
         settings,
         metrics: Arc::new(Metrics::default()),
+        models: training::models_handle(models),
         quiesce: Arc::default(),
     }))
 }

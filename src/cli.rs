@@ -16,6 +16,7 @@ use crmbot::clock::{Clock, FixedClock, SystemClock};
 use crmbot::config::Settings;
 use crmbot::demo::{self, DemoSpec};
 use crmbot::domain::{Customer, CustomerId, Event, Interaction};
+use crmbot::training;
 
 #[derive(Debug, Parser)]
 #[command(name = "crmbot", version, about = "A customer-relationship chat agent")]
@@ -105,6 +106,32 @@ enum Command {
     },
     /// Apply the retention policy now: remove message texts older than privacy.retention_days.
     Retention,
+    /// Train every customer model on the store, store the artifacts and score everyone.
+    Train {
+        /// Replace the churn model even if its backtest AUC is worse by more than 0.02.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Customers ranked by expected loss (churn probability × CLV).
+    AtRisk {
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Only this segment.
+        #[arg(long)]
+        segment: Option<String>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate the models on any data set (see README).
+    Eval {
+        #[command(subcommand)]
+        what: EvalWhat,
+    },
     /// Reports over the store.
     Report {
         #[command(subcommand)]
@@ -120,6 +147,54 @@ enum Command {
         /// How many recent events and interactions to show.
         #[arg(long, default_value_t = 50)]
         recent: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalWhat {
+    /// BG/NBD and Gamma-Gamma on transactions (CSV customer_id,date,amount[,quantity]).
+    Clv {
+        #[arg(long)]
+        transactions: PathBuf,
+        /// End of the calibration period (YYYY-MM-DD); default: the last transaction day.
+        #[arg(long)]
+        calibration_end: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Churn models on a flat customer table: 80/20 stratified split and 5-fold CV.
+    Churn {
+        #[arg(long)]
+        data: PathBuf,
+        /// The label column.
+        #[arg(long)]
+        label: String,
+        /// The label value that means churned (default: Yes/1/true).
+        #[arg(long)]
+        positive: Option<String>,
+        /// Columns to leave out (ids), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        drop: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Association rules on baskets (one per line, items comma-separated).
+    Rules {
+        #[arg(long)]
+        baskets: PathBuf,
+        #[arg(long)]
+        min_support: f64,
+        #[arg(long)]
+        min_confidence: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Segmentation silhouette per k on transactions.
+    Segments {
+        #[arg(long)]
+        transactions: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -215,6 +290,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tickets { state, json } => tickets_cmd(settings, state, json),
         Command::Staff { what } => staff_cmd(settings, clock, what),
         Command::Retention => retention_cmd(settings, clock),
+        Command::Train { force, json } => train_cmd(settings, clock, force, json),
+        Command::AtRisk { top, segment, json } => at_risk_cmd(settings, clock, top, segment, json),
+        Command::Eval { what } => eval_cmd(what),
         Command::Report {
             what: ReportWhat::Offers { json },
         } => report_offers_cmd(settings, clock, json),
@@ -246,6 +324,15 @@ fn chat(
         eprintln!(
             "The store was empty: seeded {} demo customers ({} events, {} past messages).",
             report.customers, report.events, report.interactions
+        );
+        let outcome = training::train(&store, &settings.models, clock.now(), false)?;
+        eprintln!(
+            "Trained the customer models: churn backtest AUC {}, {} customers at risk.",
+            outcome
+                .churn_auc
+                .map(|a| format!("{a:.3}"))
+                .unwrap_or_else(|| "-".into()),
+            outcome.at_risk
         );
     }
     let identity = match identity {
@@ -792,4 +879,113 @@ fn backup_through_running_bot(settings: &Settings, dir: &std::path::Path) -> Res
         dir.display()
     );
     Ok(())
+}
+
+fn train_cmd(settings: Settings, clock: Arc<dyn Clock>, force: bool, json: bool) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    if store.customer_count() == 0 {
+        bail!("the store has no customers; import some or run `crmbot demo` first");
+    }
+    let outcome = training::train(&store, &settings.models, clock.now(), force)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        return Ok(());
+    }
+    println!(
+        "Trained on {} customers at {}.",
+        outcome.customers,
+        outcome.trained_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    for (kind, version) in &outcome.versions {
+        println!("  {kind}: version {version}");
+    }
+    for (kind, why) in &outcome.skipped {
+        println!("  {kind}: not trained ({why})");
+    }
+    match (outcome.churn_auc, outcome.previous_churn_auc) {
+        (Some(new), Some(old)) if !outcome.churn_replaced => println!(
+            "Churn model NOT replaced: backtest AUC {new:.3} is worse than the one in use ({old:.3}) by more than 0.02; use --force to replace it."
+        ),
+        (Some(new), old) => println!(
+            "Churn backtest ROC AUC {new:.3}{}.",
+            old.map(|o| format!(" (previous model {o:.3})"))
+                .unwrap_or_default()
+        ),
+        _ => {}
+    }
+    if let Some(b) = &outcome.backtest {
+        println!(
+            "  kept {} · precision {:.2} and recall {:.2} at the alert threshold {:.2}",
+            b["kept"].as_str().unwrap_or("?"),
+            b["precision_at_threshold"].as_f64().unwrap_or(0.0),
+            b["recall_at_threshold"].as_f64().unwrap_or(0.0),
+            b["alert_threshold"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!(
+        "Scored {} customers: {} at risk, {} changed lifecycle stage.",
+        outcome.scored, outcome.at_risk, outcome.stage_changes
+    );
+    Ok(())
+}
+
+fn at_risk_cmd(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    top: usize,
+    segment: Option<String>,
+    json: bool,
+) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let list = crmbot::insights::at_risk(&store, clock.now(), top, segment.as_deref())?;
+    if list.is_empty() && training::stored_models(&store)?.is_none() {
+        bail!("the customer models are not trained yet: run `crmbot train`");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    println!("{}", crmbot::insights::render_at_risk(&list));
+    Ok(())
+}
+
+fn eval_cmd(what: EvalWhat) -> Result<()> {
+    use crmbot::models::eval;
+    fn show<T: Serialize + std::fmt::Display>(report: T, json: bool) -> Result<()> {
+        if json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            println!("{report}");
+        }
+        Ok(())
+    }
+    match what {
+        EvalWhat::Clv {
+            transactions,
+            calibration_end,
+            json,
+        } => show(eval::eval_clv(&transactions, calibration_end)?, json),
+        EvalWhat::Churn {
+            data,
+            label,
+            positive,
+            drop,
+            json,
+        } => show(
+            eval::eval_churn(&data, &label, positive.as_deref(), &drop)?,
+            json,
+        ),
+        EvalWhat::Rules {
+            baskets,
+            min_support,
+            min_confidence,
+            json,
+        } => show(
+            eval::eval_rules(&baskets, min_support, min_confidence)?,
+            json,
+        ),
+        EvalWhat::Segments { transactions, json } => {
+            show(eval::eval_segments(&transactions)?, json)
+        }
+    }
 }

@@ -13,6 +13,7 @@ use thiserror::Error;
 pub use crate::alerts::AlertSettings;
 pub use crate::api::HttpSettings;
 use crate::domain::{Language, StaffRole};
+pub use crate::models::pipeline::ModelSettings;
 pub use crate::routing::escalation::{Destination, EscalationSettings};
 pub use crate::routing::offers::OfferSettings;
 pub use crate::routing::surveys::SurveySettings;
@@ -43,6 +44,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// How long personal data is kept.
     pub privacy: PrivacySettings,
+    /// Customer models: lifecycle thresholds, churn labels, CLV, segments, rules.
+    pub models: ModelSettings,
 }
 
 impl Default for Settings {
@@ -59,6 +62,7 @@ impl Default for Settings {
             alerts: AlertSettings::default(),
             http: HttpSettings::default(),
             privacy: PrivacySettings::default(),
+            models: ModelSettings::default(),
         }
     }
 }

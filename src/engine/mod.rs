@@ -19,6 +19,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
+use crate::alerts::digest::{self, AlertMemo, ScoredCustomer};
+use crate::alerts::realtime;
 use crate::clock::Clock;
 use crate::config::{Settings, StaffMember};
 use crate::domain::{
@@ -26,10 +28,12 @@ use crate::domain::{
     TicketState,
 };
 use crate::metrics::{MessageLabels, Metrics, PriorityLabels};
+use crate::models::pipeline::CustomerScore;
 use crate::nlu::{Entity, Nlu, Parse};
 use crate::routing::CustomerRisk;
 use crate::sentiment::{Sentiment, SentimentAnalyzer};
 use crate::store::{IdentityKey, Store, StoreError};
+use crate::training::{self, ModelsHandle};
 
 use command::Command;
 use dialogue::{Conversation, DialogueState};
@@ -44,6 +48,8 @@ use text::Reply;
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Insight(#[from] crate::insights::InsightError),
 }
 
 /// What the engine is built from; passed in, never global.
@@ -56,6 +62,8 @@ pub struct Deps {
     pub settings: Arc<Settings>,
     /// Counters and latencies for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The customer models in use (swapped after a retrain); `None` before any training.
+    pub models: ModelsHandle,
     /// Held shared by every unit of work that writes (a message, an ingest, a job) and
     /// exclusively by a backup, which so sees the store between two units of work.
     pub quiesce: Arc<tokio::sync::RwLock<()>>,
@@ -348,7 +356,61 @@ impl Engine {
 
     /// What the models last said about a customer, if they have been trained.
     fn customer_risk(&self, id: CustomerId) -> Result<Option<CustomerRisk>, EngineError> {
-        Ok(self.deps.store.score::<CustomerRisk>(id).unwrap_or(None))
+        Ok(self
+            .deps
+            .store
+            .score::<CustomerScore>(id)
+            .unwrap_or(None)
+            .map(|s| training::risk_of(&s)))
+    }
+
+    /// Re-scores a customer after a message that may have raised their risk, and queues a
+    /// real-time alert when a valuable customer just turned at-risk.
+    fn rescore_and_alert(&self, id: CustomerId, at: DateTime<Utc>) -> Result<(), EngineError> {
+        let models = self
+            .deps
+            .models
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(models) = models else {
+            return Ok(());
+        };
+        let store = &self.deps.store;
+        let Some((previous, now_score)) = training::rescore(store, &models, id, at)? else {
+            return Ok(());
+        };
+        let Some(customer) = store.customer(id)? else {
+            return Ok(());
+        };
+        let scored = ScoredCustomer {
+            id,
+            name: customer.name,
+            risk: training::risk_of(&now_score),
+            at_risk: now_score.churn_alert,
+            expected_loss: now_score.expected_loss,
+        };
+        let was_at_risk = previous.is_some_and(|p| p.churn_alert);
+        let memo: Option<AlertMemo> = store.alert_state(id).unwrap_or(None);
+        let settings = &self.deps.settings.alerts;
+        if realtime::should_alert(settings, was_at_risk, &scored, memo, at) {
+            let text = realtime::render(&scored);
+            for to in &settings.destinations {
+                store.enqueue(to.channel, &to.chat, &text, "alert", at)?;
+            }
+            let band = digest::band(
+                scored.risk.churn_probability.unwrap_or(0.0),
+                settings.band_width,
+            );
+            store.put_alert_state(
+                id,
+                &AlertMemo {
+                    last_alert: at,
+                    band,
+                },
+            )?;
+        }
+        Ok(())
     }
 
     fn lookup_order(
@@ -412,6 +474,8 @@ impl Engine {
         if let DialogueState::WithHuman { ticket } = state {
             ticket_id = Some(ticket);
         }
+        // A positive message cannot make a customer riskier; events and tickets can.
+        let changed_risk = opened.is_some() || !decision.events.is_empty();
         for kind in decision.events {
             if let crate::domain::EventKind::OfferAccepted { offer, .. } = &kind {
                 store.count_offer_acceptance(offer)?;
@@ -499,6 +563,16 @@ impl Engine {
                     card.clone(),
                 ));
             }
+        }
+        if self
+            .deps
+            .models
+            .read()
+            .map(|m| m.is_some())
+            .unwrap_or(false)
+            && (sentiment.score < 0.0 || changed_risk)
+        {
+            self.rescore_and_alert(customer, at)?;
         }
         // Nothing is acknowledged before it is on disk.
         store.durable().await?;

@@ -6,13 +6,14 @@ use chrono::{DateTime, Utc};
 use super::command::Command;
 use super::dialogue::{Conversation, DialogueState};
 use super::facts::CustomerFacts;
-use super::message::{Address, Outbound};
+use super::message::{Address, Image, Outbound};
 use super::text::Reply;
 use super::{Engine, EngineError};
 use crate::domain::{
     Customer, CustomerId, Direction, Interaction, Language, StaffRole, SurveyKind, Ticket,
     TicketState,
 };
+use crate::insights::{self, ChartKind};
 use crate::nlu::{Entity, Intent, Parse};
 use crate::store::AuditEntry;
 
@@ -80,6 +81,30 @@ fn role_name(role: StaffRole) -> &'static str {
 }
 
 impl Engine {
+    fn models_trained(&self) -> bool {
+        self.deps
+            .models
+            .read()
+            .map(|m| m.is_some())
+            .unwrap_or(false)
+    }
+
+    /// A chart as a message; a chart that cannot be drawn becomes a line saying why.
+    fn chart_message(&self, to: &Address, kind: ChartKind, at: DateTime<Utc>) -> Option<Outbound> {
+        match insights::chart(&self.deps.store, kind, at) {
+            Ok((png, caption)) => Some(Outbound {
+                to: to.clone(),
+                text: caption.clone(),
+                buttons: Vec::new(),
+                image: Some(Image { png, caption }),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "a chart could not be drawn");
+                Some(Outbound::text(to.clone(), format!("(no chart: {e})")))
+            }
+        }
+    }
+
     pub(super) async fn handle_staff(
         &self,
         actor: &StaffActor,
@@ -124,8 +149,45 @@ impl Engine {
                 None => say(Reply::UnknownCustomer { id: query }.render(lang)),
             },
             Command::Tickets => say(self.ticket_list()?),
-            Command::AtRisk { .. } | Command::Segments | Command::Kpi(_) | Command::ReportChurn => {
+            Command::AtRisk { .. } | Command::Segments | Command::ReportChurn
+                if !self.models_trained() =>
+            {
                 say(Reply::ModelsNotReady.render(lang))
+            }
+            Command::AtRisk { segment, top } => {
+                let list =
+                    insights::at_risk(&self.deps.store, at, top.unwrap_or(10), segment.as_deref())?;
+                self.audit_staff(
+                    at,
+                    &actor.name,
+                    "insights.at_risk",
+                    &format!("{} customers", list.len()),
+                )?;
+                say(insights::render_at_risk(&list))
+            }
+            Command::Segments => {
+                let list = insights::segments(&self.deps.store)?;
+                let mut out = say(insights::render_segments(&list));
+                out.extend(self.chart_message(from, ChartKind::Segments, at));
+                out
+            }
+            Command::Kpi(period) => match insights::parse_period(period.as_deref()) {
+                Ok(days) => say(insights::render_kpis(&insights::kpis(
+                    &self.deps.store,
+                    at,
+                    days,
+                )?)),
+                Err(message) => say(message),
+            },
+            Command::ReportChurn => {
+                let mut out = say(
+                    "Churn report: risk distribution, lifecycle funnel, sentiment over time."
+                        .into(),
+                );
+                for kind in [ChartKind::Risk, ChartKind::Funnel, ChartKind::Sentiment] {
+                    out.extend(self.chart_message(from, kind, at));
+                }
+                out
             }
             Command::Claim(id) => self.claim(actor, id, at, from)?,
             Command::Reply(id, text) => self.relay(actor, id, text, at, from).await?,
