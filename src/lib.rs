@@ -1,2 +1,4 @@
 //! crmbot
 pub mod domain;
+pub mod nlu;
+pub mod sentiment;

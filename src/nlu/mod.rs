@@ -1,0 +1,448 @@
+//! Natural-language understanding: what a chat message asks for (intent), which values it
+//! carries (entities) and which language it is in, so the engine can answer or act.
+//!
+//! Pipeline: normalize (NFKC, lowercase, full-width → half-width) → detect the language by
+//! script → regex rules from the intents files → otherwise a TF-IDF + softmax-regression
+//! classifier trained at load on the intents files' examples, with a learned
+//! out-of-scope class and calibrated probabilities → entities by rules and the catalogue.
+
+pub mod classifier;
+pub mod entities;
+mod error;
+pub mod eval;
+mod intents_file;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Language;
+use classifier::{TextClassifier, TrainConfig};
+pub use entities::{Entity, EntityKind};
+pub use error::NluError;
+use intents_file::{LanguageKey, LanguageSpec};
+
+/// Who an intent is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Customer,
+    Staff,
+}
+
+/// What a message asks for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    Greeting,
+    Goodbye,
+    Thanks,
+    Help,
+    OrderStatus,
+    DeliveryProblem,
+    ReturnItem,
+    RefundRequest,
+    CancelSubscription,
+    BillingQuestion,
+    PaymentFailed,
+    ChangePlan,
+    Pricing,
+    AccountAccess,
+    UpdateDetails,
+    Complaint,
+    ProductQuestion,
+    Praise,
+    HumanAgent,
+    DeleteMyData,
+    Affirm,
+    Deny,
+    AtRisk,
+    CustomerLookup,
+    SegmentSummary,
+    KpiReport,
+    OpenTickets,
+    ChurnReport,
+}
+
+impl Intent {
+    /// Every intent, customer intents first.
+    pub const ALL: &[Intent] = &[
+        Intent::Greeting,
+        Intent::Goodbye,
+        Intent::Thanks,
+        Intent::Help,
+        Intent::OrderStatus,
+        Intent::DeliveryProblem,
+        Intent::ReturnItem,
+        Intent::RefundRequest,
+        Intent::CancelSubscription,
+        Intent::BillingQuestion,
+        Intent::PaymentFailed,
+        Intent::ChangePlan,
+        Intent::Pricing,
+        Intent::AccountAccess,
+        Intent::UpdateDetails,
+        Intent::Complaint,
+        Intent::ProductQuestion,
+        Intent::Praise,
+        Intent::HumanAgent,
+        Intent::DeleteMyData,
+        Intent::Affirm,
+        Intent::Deny,
+        Intent::AtRisk,
+        Intent::CustomerLookup,
+        Intent::SegmentSummary,
+        Intent::KpiReport,
+        Intent::OpenTickets,
+        Intent::ChurnReport,
+    ];
+
+    /// The snake_case name used in intents files and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Greeting => "greeting",
+            Intent::Goodbye => "goodbye",
+            Intent::Thanks => "thanks",
+            Intent::Help => "help",
+            Intent::OrderStatus => "order_status",
+            Intent::DeliveryProblem => "delivery_problem",
+            Intent::ReturnItem => "return_item",
+            Intent::RefundRequest => "refund_request",
+            Intent::CancelSubscription => "cancel_subscription",
+            Intent::BillingQuestion => "billing_question",
+            Intent::PaymentFailed => "payment_failed",
+            Intent::ChangePlan => "change_plan",
+            Intent::Pricing => "pricing",
+            Intent::AccountAccess => "account_access",
+            Intent::UpdateDetails => "update_details",
+            Intent::Complaint => "complaint",
+            Intent::ProductQuestion => "product_question",
+            Intent::Praise => "praise",
+            Intent::HumanAgent => "human_agent",
+            Intent::DeleteMyData => "delete_my_data",
+            Intent::Affirm => "affirm",
+            Intent::Deny => "deny",
+            Intent::AtRisk => "at_risk",
+            Intent::CustomerLookup => "customer_lookup",
+            Intent::SegmentSummary => "segment_summary",
+            Intent::KpiReport => "kpi_report",
+            Intent::OpenTickets => "open_tickets",
+            Intent::ChurnReport => "churn_report",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn from_name(name: &str) -> Option<Intent> {
+        Intent::ALL.iter().copied().find(|i| i.as_str() == name)
+    }
+
+    /// Whether customers or staff ask this.
+    pub fn role(self) -> Role {
+        match self {
+            Intent::AtRisk
+            | Intent::CustomerLookup
+            | Intent::SegmentSummary
+            | Intent::KpiReport
+            | Intent::OpenTickets
+            | Intent::ChurnReport => Role::Staff,
+            _ => Role::Customer,
+        }
+    }
+}
+
+impl std::fmt::Display for Intent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How sure the bot is of what a message means.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Understanding {
+    /// The top intent is likely enough and clearly ahead of the next.
+    Confident(Intent),
+    /// The top two intents are within the ambiguity margin: ask which one.
+    Ambiguous(Intent, Intent),
+    /// The top intent is below the confidence threshold.
+    Unsure,
+    /// The message is about something the bot does not handle.
+    OutOfScope,
+}
+
+/// The result of understanding one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Parse {
+    pub language: Language,
+    pub normalized: String,
+    /// Up to three intents with their probability, best first.
+    pub ranked: Vec<(Intent, f32)>,
+    pub understanding: Understanding,
+    pub entities: Vec<Entity>,
+}
+
+impl Parse {
+    /// The intent, only when the understanding is `Confident`.
+    pub fn intent(&self) -> Option<Intent> {
+        match self.understanding {
+            Understanding::Confident(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Probability of the top-ranked intent (0 when there is none).
+    pub fn confidence(&self) -> f32 {
+        self.ranked.first().map_or(0.0, |(_, p)| *p)
+    }
+}
+
+/// Tuning of the understanding decisions; embedded in the config file under `[nlu]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NluSettings {
+    /// Below this probability of the top intent the message is `Unsure` (0..1).
+    pub confidence_threshold: f32,
+    /// When the top two intents' probabilities differ by less than this, the message is
+    /// `Ambiguous` (0..1).
+    pub ambiguity_margin: f32,
+    /// Language assumed for messages without letters (empty, digits, emoji only).
+    pub default_language: Language,
+}
+
+impl Default for NluSettings {
+    fn default() -> Self {
+        NluSettings {
+            confidence_threshold: 0.35,
+            ambiguity_margin: 0.08,
+            default_language: Language::En,
+        }
+    }
+}
+
+/// A classifier class: an intent, or the learned out-of-scope class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Label {
+    Intent(Intent),
+    OutOfScope,
+}
+
+#[derive(Debug)]
+struct LanguageModel {
+    classifier: TextClassifier<Label>,
+    patterns: Vec<(Regex, Intent)>,
+    replies: BTreeMap<Intent, Vec<String>>,
+    expected: BTreeMap<Intent, Vec<EntityKind>>,
+}
+
+/// The trained understanding of every language in the intents files. Immutable after
+/// `load`, so it is `Send + Sync` and can be shared with an `Arc`.
+#[derive(Debug)]
+pub struct Nlu {
+    settings: NluSettings,
+    models: Vec<(Language, LanguageModel)>,
+    /// (normalized name, catalogue name), longest first.
+    products: Vec<(String, String)>,
+    n_examples: usize,
+}
+
+/// Training settings for the product intents: small data, so more epochs are cheap.
+const PRODUCT_TRAINING: TrainConfig = TrainConfig {
+    epochs: 30,
+    learning_rate: 1.0,
+    decay: 0.2,
+    l2: 1e-5,
+    seed: 7,
+};
+
+impl Nlu {
+    /// Reads and validates `dir/*.toml`, then trains one classifier per language.
+    pub fn load(dir: &Path, settings: NluSettings, products: &[String]) -> Result<Nlu, NluError> {
+        let specs = intents_file::load_dir(dir)?;
+        let mut models = Vec::new();
+        let mut n_examples = 0;
+        for (LanguageKey(lang), spec) in specs {
+            n_examples += spec.intents.values().map(|i| i.examples.len()).sum::<usize>()
+                + spec.out_of_scope.len();
+            if let Some(model) = train_language(lang, &spec) {
+                models.push((lang, model));
+            }
+        }
+        if models.is_empty() {
+            return Err(NluError::NoIntentFiles {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let mut products: Vec<(String, String)> = products
+            .iter()
+            .map(|p| (text::normalize(p), p.clone()))
+            .filter(|(n, _)| !n.is_empty())
+            .collect();
+        products.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        Ok(Nlu {
+            settings,
+            models,
+            products,
+            n_examples,
+        })
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &NluSettings {
+        &self.settings
+    }
+
+    /// Number of training examples read from the intents files (all languages).
+    pub fn n_examples(&self) -> usize {
+        self.n_examples
+    }
+
+    /// Languages that have intents.
+    pub fn languages(&self) -> Vec<Language> {
+        self.models.iter().map(|(l, _)| *l).collect()
+    }
+
+    fn model(&self, lang: Language) -> Option<&LanguageModel> {
+        self.models
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .or_else(|| self.models.first())
+            .map(|(_, m)| m)
+    }
+
+    /// Understands one message.
+    pub fn parse(&self, text: &str) -> Parse {
+        let normalized = text::normalize(text);
+        let language = text::detect_language(&normalized, self.settings.default_language);
+        let entities = entities::extract(&normalized, &self.products);
+        let mut parse = Parse {
+            language,
+            normalized,
+            ranked: Vec::new(),
+            understanding: Understanding::Unsure,
+            entities,
+        };
+        let Some(model) = self.model(language) else {
+            return parse;
+        };
+        if !parse.normalized.chars().any(char::is_alphanumeric) {
+            return parse;
+        }
+        let rule = model
+            .patterns
+            .iter()
+            .find(|(re, _)| re.is_match(&parse.normalized))
+            .map(|(_, i)| *i);
+        let mut feats = Vec::new();
+        text::features(&parse.normalized, language, &mut feats);
+        let mut probs = Vec::new();
+        let known = model.classifier.proba(&feats, &mut probs);
+        let labels = model.classifier.labels();
+        let mut ranked: Vec<(Intent, f32)> = labels
+            .iter()
+            .zip(&probs)
+            .filter_map(|(l, &p)| match l {
+                Label::Intent(i) => Some((*i, p)),
+                Label::OutOfScope => None,
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let p_oos = labels
+            .iter()
+            .zip(&probs)
+            .find(|(l, _)| **l == Label::OutOfScope)
+            .map_or(0.0, |(_, p)| *p);
+        if let Some(intent) = rule {
+            ranked.retain(|(i, _)| *i != intent);
+            ranked.insert(0, (intent, 1.0));
+            ranked.truncate(3);
+            parse.ranked = ranked;
+            parse.understanding = Understanding::Confident(intent);
+            return parse;
+        }
+        ranked.truncate(3);
+        let (top, p1) = ranked.first().copied().unwrap_or((Intent::Help, 0.0));
+        let p2 = ranked.get(1).map_or(0.0, |r| r.1);
+        parse.understanding = if known == 0 || p_oos >= p1 {
+            Understanding::OutOfScope
+        } else if p1 < self.settings.confidence_threshold {
+            Understanding::Unsure
+        } else if p1 - p2 < self.settings.ambiguity_margin {
+            Understanding::Ambiguous(top, ranked[1].0)
+        } else {
+            Understanding::Confident(top)
+        };
+        parse.ranked = ranked;
+        parse
+    }
+
+    /// The first reply template for an intent in a language (falls back to the other
+    /// language's template when this one has none).
+    pub fn reply(&self, intent: Intent, lang: Language) -> Option<&str> {
+        self.reply_seeded(intent, lang, 0)
+    }
+
+    /// A reply template chosen by `seed` among the intent's templates, so replies vary.
+    pub fn reply_seeded(&self, intent: Intent, lang: Language, seed: u64) -> Option<&str> {
+        fn pick(m: &LanguageModel, intent: Intent, seed: u64) -> Option<&str> {
+            m.replies
+                .get(&intent)
+                .filter(|r| !r.is_empty())
+                .map(|r| r[(seed % r.len() as u64) as usize].as_str())
+        }
+        self.models
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .and_then(|(_, m)| pick(m, intent, seed))
+            .or_else(|| self.models.iter().find_map(|(_, m)| pick(m, intent, seed)))
+    }
+
+    /// The entities the intents file says an intent needs (e.g. `order_id` for
+    /// `order_status`), so the engine can ask for a missing one.
+    pub fn expected_entities(&self, intent: Intent, lang: Language) -> &[EntityKind] {
+        self.model(lang)
+            .and_then(|m| m.expected.get(&intent))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+fn train_language(lang: Language, spec: &LanguageSpec) -> Option<LanguageModel> {
+    let mut docs = Vec::new();
+    let mut ys = Vec::new();
+    for (intent, is) in &spec.intents {
+        for ex in &is.examples {
+            let mut f = Vec::new();
+            text::features(&text::normalize(ex), lang, &mut f);
+            docs.push(f);
+            ys.push(Label::Intent(*intent));
+        }
+    }
+    for ex in &spec.out_of_scope {
+        let mut f = Vec::new();
+        text::features(&text::normalize(ex), lang, &mut f);
+        docs.push(f);
+        ys.push(Label::OutOfScope);
+    }
+    if docs.is_empty() {
+        return None;
+    }
+    let classifier = TextClassifier::train(&docs, &ys, &PRODUCT_TRAINING, true);
+    let mut patterns = Vec::new();
+    let mut replies = BTreeMap::new();
+    let mut expected = BTreeMap::new();
+    for (intent, is) in &spec.intents {
+        patterns.extend(is.patterns.iter().map(|re| (re.clone(), *intent)));
+        replies.insert(*intent, is.replies.clone());
+        expected.insert(*intent, is.entities.clone());
+    }
+    Some(LanguageModel {
+        classifier,
+        patterns,
+        replies,
+        expected,
+    })
+}
