@@ -45,7 +45,6 @@ struct RawOutOfScope {
 /// One validated intent of one language.
 #[derive(Debug, Clone)]
 pub struct IntentSpec {
-    pub intent: Intent,
     pub examples: Vec<String>,
     pub patterns: Vec<Regex>,
     pub entities: Vec<EntityKind>,
@@ -154,7 +153,6 @@ pub fn load_file(
         spec.intents.insert(
             intent,
             IntentSpec {
-                intent,
                 examples,
                 patterns,
                 entities,

@@ -446,3 +446,169 @@ fn train_language(lang: Language, spec: &LanguageSpec) -> Option<LanguageModel> 
         expected,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use super::*;
+
+    fn committed_dir() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("intents")
+    }
+
+    static NLU: LazyLock<Nlu> = LazyLock::new(|| {
+        Nlu::load(
+            &committed_dir(),
+            NluSettings::default(),
+            &["Pro Plan".to_string(), "降噪耳机".to_string()],
+        )
+        .expect("the committed intents load")
+    });
+
+    #[test]
+    fn nlu_is_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Nlu>();
+    }
+
+    #[test]
+    fn committed_intents_cover_every_intent_in_both_languages() {
+        let specs = intents_file::load_dir(&committed_dir()).unwrap();
+        for lang in [Language::En, Language::Zh] {
+            let spec = &specs[&LanguageKey(lang)];
+            for intent in Intent::ALL {
+                let n = spec.intents.get(intent).map_or(0, |s| s.examples.len());
+                assert!(n >= 20, "{} {intent}: only {n} examples", lang.as_str());
+            }
+            assert!(!spec.out_of_scope.is_empty());
+        }
+        assert_eq!(NLU.languages().len(), 2);
+    }
+
+    #[test]
+    fn chinese_message_is_detected_and_understood() {
+        let p = NLU.parse("我买的东西到哪里了？");
+        assert_eq!(p.language, Language::Zh);
+        assert_eq!(p.ranked[0].0, Intent::OrderStatus, "{p:?}");
+        let p = NLU.parse("今天谁有流失风险");
+        assert_eq!(p.intent(), Some(Intent::AtRisk), "{p:?}");
+        let p = NLU.parse("我想退款，订单号 A1234");
+        assert_eq!(p.intent(), Some(Intent::RefundRequest), "{p:?}");
+        assert_eq!(p.entities, vec![Entity::OrderId("A1234".into())]);
+    }
+
+    #[test]
+    fn english_with_typos_resolves() {
+        let p = NLU.parse("wher is my oder");
+        assert_eq!(p.language, Language::En);
+        assert_eq!(p.intent(), Some(Intent::OrderStatus), "{p:?}");
+        let p = NLU.parse("i forgot my pasword and cant log in");
+        assert_eq!(p.intent(), Some(Intent::AccountAccess), "{p:?}");
+    }
+
+    #[test]
+    fn out_of_scope_messages_are_not_claimed() {
+        for text in ["what's the weather on mars", "火星上的天气怎么样", "zxqv blorp"] {
+            let p = NLU.parse(text);
+            assert_eq!(p.understanding, Understanding::OutOfScope, "{text}: {p:?}");
+            assert_eq!(p.intent(), None);
+        }
+    }
+
+    #[test]
+    fn staff_commands_and_entities() {
+        let p = NLU.parse("Show customer 42");
+        assert_eq!(p.intent(), Some(Intent::CustomerLookup));
+        assert_eq!(p.entities, vec![Entity::CustomerRef("42".into())]);
+        assert_eq!(p.confidence(), 1.0);
+        let p = NLU.parse("Is the PRO PLAN waterproof?");
+        assert!(p.entities.contains(&Entity::Product("Pro Plan".into())), "{p:?}");
+        let p = NLU.parse("ｈｅｌｌｏ！");
+        assert_eq!(p.normalized, "hello!");
+        assert_eq!(p.intent(), Some(Intent::Greeting));
+        assert!(p.ranked.len() <= 3);
+    }
+
+    #[test]
+    fn thresholds_turn_weak_guesses_into_unsure() {
+        let strict = NluSettings {
+            confidence_threshold: 0.999,
+            ..NluSettings::default()
+        };
+        let nlu = Nlu::load(&committed_dir(), strict, &[]).unwrap();
+        let p = nlu.parse("my parcel is somewhere, also the bill looks odd");
+        assert!(
+            matches!(p.understanding, Understanding::Unsure | Understanding::OutOfScope),
+            "{p:?}"
+        );
+        let empty = NLU.parse("   ");
+        assert_eq!(empty.understanding, Understanding::Unsure);
+        assert_eq!(empty.language, Language::En);
+    }
+
+    #[test]
+    fn replies_exist_in_both_languages() {
+        for intent in [Intent::Greeting, Intent::Goodbye, Intent::Thanks, Intent::Help] {
+            for lang in [Language::En, Language::Zh] {
+                assert!(NLU.reply(intent, lang).is_some(), "{intent} {lang:?}");
+            }
+        }
+        assert!(NLU.reply(Intent::Greeting, Language::Zh).unwrap().contains('好'));
+        assert_eq!(
+            NLU.expected_entities(Intent::OrderStatus, Language::En),
+            &[EntityKind::OrderId]
+        );
+    }
+
+    fn load_err(file: &str, body: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(file), body).unwrap();
+        Nlu::load(dir.path(), NluSettings::default(), &[])
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn invalid_intents_files_name_file_intent_and_problem() {
+        let e = load_err("en.toml", "language = \"en\"\n[[intent]]\nname = \"greting\"\nexamples = [\"hi\"]\n");
+        assert!(e.contains("en.toml") && e.contains("greting") && e.contains("unknown intent"), "{e}");
+        let e = load_err(
+            "a.toml",
+            "language = \"en\"\n[[intent]]\nname = \"thanks\"\nexamples = [\"ty\"]\n[[intent]]\nname = \"thanks\"\nexamples = [\"thx\"]\n",
+        );
+        assert!(e.contains("a.toml") && e.contains("thanks") && e.contains("duplicate"), "{e}");
+        let e = load_err("b.toml", "language = \"zh\"\n[[intent]]\nname = \"help\"\nexamples = []\n");
+        assert!(e.contains("b.toml") && e.contains("help") && e.contains("no examples"), "{e}");
+        let e = load_err(
+            "c.toml",
+            "language = \"en\"\n[[intent]]\nname = \"deny\"\nexamples = [\"no\"]\npatterns = ['^(no']\n",
+        );
+        assert!(e.contains("c.toml") && e.contains("deny") && e.contains("invalid regex"), "{e}");
+        let e = load_err(
+            "d.toml",
+            "language = \"en\"\n[[intent]]\nname = \"order_status\"\nexamples = [\"where\"]\nentities = [\"order_number\"]\n",
+        );
+        assert!(e.contains("d.toml") && e.contains("order_status") && e.contains("unknown entity"), "{e}");
+        let e = load_err(
+            "e.toml",
+            "language = \"en\"\n[[intent]]\nname = \"at_risk\"\nrole = \"customer\"\nexamples = [\"who\"]\n",
+        );
+        assert!(e.contains("e.toml") && e.contains("at_risk") && e.contains("role"), "{e}");
+        let e = load_err("f.toml", "language = \"fr\"\n");
+        assert!(e.contains("f.toml") && e.contains("fr"), "{e}");
+        let e = load_err("g.toml", "language = \"en\"\n[[intent]]\nname = \"help\"\nexampels = [\"x\"]\n");
+        assert!(e.contains("g.toml") && e.contains("exampels"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let e = Nlu::load(dir.path(), NluSettings::default(), &[]).unwrap_err();
+        assert!(matches!(e, NluError::NoIntentFiles { .. }));
+    }
+
+    #[test]
+    fn settings_reject_unknown_keys_and_default_the_rest() {
+        let s: NluSettings = toml::from_str("confidence_threshold = 0.5").unwrap();
+        assert_eq!(s.confidence_threshold, 0.5);
+        assert_eq!(s.ambiguity_margin, NluSettings::default().ambiguity_margin);
+        assert!(toml::from_str::<NluSettings>("treshold = 0.5").is_err());
+    }
+}
