@@ -97,7 +97,10 @@ impl Vectorizer {
 
     /// The TF-IDF vector of a document; features unknown to the vocabulary are dropped.
     pub fn transform(&self, doc: &[u64]) -> SparseVec {
-        let mut idx: Vec<u32> = doc.iter().filter_map(|k| self.vocab.get(k).copied()).collect();
+        let mut idx: Vec<u32> = doc
+            .iter()
+            .filter_map(|k| self.vocab.get(k).copied())
+            .collect();
         idx.sort_unstable();
         let mut out: SparseVec = Vec::with_capacity(idx.len());
         for i in idx {
@@ -116,12 +119,25 @@ impl Vectorizer {
             }
         }
         let ww = WORD_BLOCK_WEIGHT;
-        let word_scale = if word_norm > 0.0 { ww / word_norm.sqrt() } else { 0.0 };
-        let char_scale = if char_norm > 0.0 { 1.0 / char_norm.sqrt() } else { 0.0 };
+        let word_scale = if word_norm > 0.0 {
+            ww / word_norm.sqrt()
+        } else {
+            0.0
+        };
+        let char_scale = if char_norm > 0.0 {
+            1.0 / char_norm.sqrt()
+        } else {
+            0.0
+        };
         // Keep the whole vector at unit length so learning rates do not depend on blocks.
-        let total = ((word_norm > 0.0) as u8 as f32 * ww * ww + (char_norm > 0.0) as u8 as f32).sqrt();
+        let total =
+            ((word_norm > 0.0) as u8 as f32 * ww * ww + (char_norm > 0.0) as u8 as f32).sqrt();
         for (i, v) in out.iter_mut() {
-            let s = if self.word_level[*i as usize] { word_scale } else { char_scale };
+            let s = if self.word_level[*i as usize] {
+                word_scale
+            } else {
+                char_scale
+            };
             *v *= s / total.max(1e-6);
         }
         out
@@ -397,7 +413,13 @@ mod tests {
     #[test]
     fn learns_a_separable_problem_with_calibrated_probabilities() {
         let docs: Vec<Vec<u64>> = (0..60)
-            .map(|i| if i % 2 == 0 { vec![1, 2, 100 + i] } else { vec![3, 4, 100 + i] })
+            .map(|i| {
+                if i % 2 == 0 {
+                    vec![1, 2, 100 + i]
+                } else {
+                    vec![3, 4, 100 + i]
+                }
+            })
             .collect();
         let ys: Vec<usize> = (0..60).map(|i| i % 2).collect();
         let vec = Vectorizer::fit(&docs);

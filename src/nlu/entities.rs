@@ -24,7 +24,9 @@ pub enum Entity {
         currency: Option<String>,
     },
     /// A date relative to today: 0 today, 1 yesterday, 7 last week, 30 last month.
-    RelativeDate { days_ago: i64 },
+    RelativeDate {
+        days_ago: i64,
+    },
     /// A customer reference for staff commands ("customer 42", "客户 42"): the id as written.
     CustomerRef(String),
     /// A product from the catalogue, as the catalogue spells it.
@@ -97,21 +99,27 @@ fn re(pattern: &str) -> Regex {
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| re(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}"));
 static ORDER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:#\s?([a-z]{0,3}\d{3,12})\b|\b(?:order|ord|package|parcel|shipment)s?\s*(?:number|no\.?|id|#)?\s*:?\s*#?\s*([a-z]{0,3}\d{3,12})\b|(?:订单|单号|订单号|包裹)\s*(?:号|编号)?\s*[:：]?\s*#?\s*([a-z]{0,3}\d{3,12}))")
+    re(
+        r"(?:#\s?([a-z]{0,3}\d{3,12})\b|\b(?:order|ord|package|parcel|shipment)s?\s*(?:number|no\.?|id|#)?\s*:?\s*#?\s*([a-z]{0,3}\d{3,12})\b|(?:订单|单号|订单号|包裹)\s*(?:号|编号)?\s*[:：]?\s*#?\s*([a-z]{0,3}\d{3,12}))",
+    )
 });
 static CUSTOMER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:\b(?:customer|client|user|account)\s*(?:number|no\.?|id|#)?\s*:?\s*#?\s*([a-z]{0,3}\d[\w\-]*)|(?:客户|用户|顾客)\s*(?:编号|号|id)?\s*[:：]?\s*#?\s*([a-z0-9][\w\-]*))")
+    re(
+        r"(?:\b(?:customer|client|user|account)\s*(?:number|no\.?|id|#)?\s*:?\s*#?\s*([a-z]{0,3}\d[\w\-]*)|(?:客户|用户|顾客)\s*(?:编号|号|id)?\s*[:：]?\s*#?\s*([a-z0-9][\w\-]*))",
+    )
 });
-static MONEY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"([$€£¥￥])\s?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)")
-});
+static MONEY_PREFIX: LazyLock<Regex> =
+    LazyLock::new(|| re(r"([$€£¥￥])\s?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"));
 static MONEY_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(元|块钱|块|人民币|美元|欧元|英镑|usd|eur|gbp|cny|rmb|dollars?|bucks|euros?|pounds?|yuan)")
+    re(
+        r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(元|块钱|块|人民币|美元|欧元|英镑|usd|eur|gbp|cny|rmb|dollars?|bucks|euros?|pounds?|yuan)",
+    )
 });
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(\+?\d[\d\s\-().]{6,18}\d)"));
+static PHONE: LazyLock<Regex> = LazyLock::new(|| re(r"(\+?\d[\d\s\-().]{6,18}\d)"));
 static DAYS_AGO: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:\b(\d{1,3}|a|one|two|three|four|five|six|seven|ten)\s+(day|week|month)s?\s+ago\b|(\d{1,3}|[一二两三四五六七八九十])\s*(天|周|个星期|星期|个月)前)")
+    re(
+        r"(?:\b(\d{1,3}|a|one|two|three|four|five|six|seven|ten)\s+(day|week|month)s?\s+ago\b|(\d{1,3}|[一二两三四五六七八九十])\s*(天|周|个星期|星期|个月)前)",
+    )
 });
 
 fn small_number(s: &str) -> Option<i64> {
@@ -333,32 +341,66 @@ mod tests {
 
     #[test]
     fn order_ids_in_both_languages() {
-        assert_eq!(ex("where is #A1234?"), vec![Entity::OrderId("A1234".into())]);
-        assert_eq!(ex("order 10023 never came"), vec![Entity::OrderId("10023".into())]);
-        assert_eq!(ex("我的订单１２３４５呢"), vec![Entity::OrderId("12345".into())]);
+        assert_eq!(
+            ex("where is #A1234?"),
+            vec![Entity::OrderId("A1234".into())]
+        );
+        assert_eq!(
+            ex("order 10023 never came"),
+            vec![Entity::OrderId("10023".into())]
+        );
+        assert_eq!(
+            ex("我的订单１２３４５呢"),
+            vec![Entity::OrderId("12345".into())]
+        );
     }
 
     #[test]
     fn email_phone_money_and_dates() {
-        let e = ex("Mail me at Jo.Doe@example.com or call +1 415-555-0100, I paid $12.50 yesterday");
-        assert!(e.contains(&Entity::Email("jo.doe@example.com".into())), "{e:?}");
+        let e =
+            ex("Mail me at Jo.Doe@example.com or call +1 415-555-0100, I paid $12.50 yesterday");
+        assert!(
+            e.contains(&Entity::Email("jo.doe@example.com".into())),
+            "{e:?}"
+        );
         assert!(e.contains(&Entity::Phone("+14155550100".into())), "{e:?}");
-        assert!(e.contains(&Entity::Money { amount: 12.5, currency: Some("USD".into()) }), "{e:?}");
+        assert!(
+            e.contains(&Entity::Money {
+                amount: 12.5,
+                currency: Some("USD".into())
+            }),
+            "{e:?}"
+        );
         assert!(e.contains(&Entity::RelativeDate { days_ago: 1 }), "{e:?}");
         let z = ex("上周付了 12 元，电话13812345678");
-        assert!(z.contains(&Entity::Money { amount: 12.0, currency: Some("CNY".into()) }), "{z:?}");
+        assert!(
+            z.contains(&Entity::Money {
+                amount: 12.0,
+                currency: Some("CNY".into())
+            }),
+            "{z:?}"
+        );
         assert!(z.contains(&Entity::RelativeDate { days_ago: 7 }), "{z:?}");
         assert!(z.contains(&Entity::Phone("13812345678".into())), "{z:?}");
         assert_eq!(ex("3 days ago"), vec![Entity::RelativeDate { days_ago: 3 }]);
-        assert_eq!(ex("the day before yesterday"), vec![Entity::RelativeDate { days_ago: 2 }]);
+        assert_eq!(
+            ex("the day before yesterday"),
+            vec![Entity::RelativeDate { days_ago: 2 }]
+        );
     }
 
     #[test]
     fn customers_and_products() {
-        assert_eq!(ex("show customer 42"), vec![Entity::CustomerRef("42".into())]);
+        assert_eq!(
+            ex("show customer 42"),
+            vec![Entity::CustomerRef("42".into())]
+        );
         assert_eq!(ex("查看客户 42"), vec![Entity::CustomerRef("42".into())]);
         assert!(ex("customer service is slow").is_empty());
-        assert_eq!(ex("is the PRO plan worth it"), vec![Entity::Product("Pro Plan".into())]);
+        assert_eq!(
+            ex("is the PRO plan worth it"),
+            vec![Entity::Product("Pro Plan".into())]
+        );
         assert!(ex("the proplanet").is_empty());
     }
 }

@@ -61,15 +61,27 @@ impl fmt::Display for IntentEvalReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{:<28} {:>10}", "metric", "value")?;
         writeln!(f, "{:<28} {:>10.4}", "accuracy (in scope)", self.accuracy)?;
-        writeln!(f, "{:<28} {:>10.4}", "overall accuracy", self.overall_accuracy)?;
+        writeln!(
+            f,
+            "{:<28} {:>10.4}",
+            "overall accuracy", self.overall_accuracy
+        )?;
         writeln!(f, "{:<28} {:>10.4}", "macro F1", self.macro_f1)?;
         match self.oos_recall {
             Some(r) => writeln!(f, "{:<28} {:>10.4}", "out-of-scope recall", r)?,
             None => writeln!(f, "{:<28} {:>10}", "out-of-scope recall", "n/a")?,
         }
         writeln!(f, "{:<28} {:>10.3}", "train seconds", self.train_seconds)?;
-        writeln!(f, "{:<28} {:>10.1}", "latency p50 (µs)", self.latency_us_p50)?;
-        writeln!(f, "{:<28} {:>10.1}", "latency p95 (µs)", self.latency_us_p95)?;
+        writeln!(
+            f,
+            "{:<28} {:>10.1}",
+            "latency p50 (µs)", self.latency_us_p50
+        )?;
+        writeln!(
+            f,
+            "{:<28} {:>10.1}",
+            "latency p95 (µs)", self.latency_us_p95
+        )?;
         writeln!(f, "{:<28} {:>10}", "train examples", self.n_train)?;
         writeln!(f, "{:<28} {:>10}", "test examples", self.n_test)?;
         if !self.confused_pairs.is_empty() {
@@ -159,7 +171,10 @@ pub fn eval_intents_files(
     }
     let (mut acc, preds) = train_and_predict(&tr, &te);
     let truth: Vec<&str> = te.iter().map(|(_, l)| l.as_str()).collect();
-    let mut report = score(&truth, &preds.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut report = score(
+        &truth,
+        &preds.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     report.train_seconds = acc.train_seconds;
     report.n_train = tr.len();
     fill_latency(&mut report, &mut acc.latencies);
@@ -171,8 +186,16 @@ pub(crate) struct RunStats {
     pub(crate) latencies: Vec<f64>,
 }
 
-fn train_and_predict(train: &[(String, String)], test: &[(String, String)]) -> (RunStats, Vec<String>) {
-    train_and_predict_with(train, test, &TrainConfig::default(), OOS_PROBABILITY_THRESHOLD)
+fn train_and_predict(
+    train: &[(String, String)],
+    test: &[(String, String)],
+) -> (RunStats, Vec<String>) {
+    train_and_predict_with(
+        train,
+        test,
+        &TrainConfig::default(),
+        OOS_PROBABILITY_THRESHOLD,
+    )
 }
 
 pub(crate) fn train_and_predict_with(
@@ -318,7 +341,10 @@ pub fn eval_product_intents(dir: &Path) -> Result<IntentEvalReport, NluError> {
         preds.push(pred);
     }
     let truth: Vec<&str> = rows.iter().map(|(_, l)| l.as_str()).collect();
-    let mut report = score(&truth, &preds.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut report = score(
+        &truth,
+        &preds.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     report.train_seconds = train_seconds;
     report.n_train = nlu.n_examples();
     fill_latency(&mut report, &mut latencies);
@@ -395,7 +421,11 @@ pub(crate) fn score(truth: &[&str], pred: &[&str]) -> IntentEvalReport {
     IntentEvalReport {
         accuracy: ratio(in_scope_correct, in_scope),
         overall_accuracy: ratio(correct, n),
-        macro_f1: if tp.is_empty() { 0.0 } else { f1_sum / tp.len() as f64 },
+        macro_f1: if tp.is_empty() {
+            0.0
+        } else {
+            f1_sum / tp.len() as f64
+        },
         oos_recall: (oos > 0).then(|| ratio(oos_hit, oos)),
         confused_pairs: pairs,
         train_seconds: 0.0,
@@ -432,8 +462,11 @@ mod tests {
             t.push_str(&format!("\"i want my money back, order {i}\",refund\n"));
         }
         std::fs::write(&train, t).unwrap();
-        std::fs::write(&test, "text,intent\nwhere is the parcel,track\nmoney back please,refund\n")
-            .unwrap();
+        std::fs::write(
+            &test,
+            "text,intent\nwhere is the parcel,track\nmoney back please,refund\n",
+        )
+        .unwrap();
         let r = eval_intents(&train, &test).unwrap();
         assert_eq!(r.accuracy, 1.0, "{r}");
         assert_eq!(r.n_train, 20);

@@ -96,7 +96,11 @@ pub fn load_file(
                 name,
                 format!(
                     "unknown intent name (known: {})",
-                    Intent::ALL.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
+                    Intent::ALL
+                        .iter()
+                        .map(|i| i.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })?;
@@ -122,10 +126,18 @@ pub fn load_file(
         }
         let examples: Vec<String> = ri.examples.iter().map(|e| e.trim().to_string()).collect();
         if examples.is_empty() {
-            return Err(intent_err(path, name, "no examples (at least one is required)"));
+            return Err(intent_err(
+                path,
+                name,
+                "no examples (at least one is required)",
+            ));
         }
         if let Some(pos) = examples.iter().position(String::is_empty) {
-            return Err(intent_err(path, name, format!("example {} is empty", pos + 1)));
+            return Err(intent_err(
+                path,
+                name,
+                format!("example {} is empty", pos + 1),
+            ));
         }
         let mut patterns = Vec::new();
         for p in &ri.patterns {
@@ -141,14 +153,22 @@ pub fn load_file(
                     name,
                     format!(
                         "unknown entity `{e}` (known: {})",
-                        EntityKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                        EntityKind::ALL
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             })?;
             entities.push(kind);
         }
         if let Some(pos) = ri.replies.iter().position(|r| r.trim().is_empty()) {
-            return Err(intent_err(path, name, format!("reply {} is empty", pos + 1)));
+            return Err(intent_err(
+                path,
+                name,
+                format!("reply {} is empty", pos + 1),
+            ));
         }
         spec.intents.insert(
             intent,
@@ -161,8 +181,12 @@ pub fn load_file(
         );
     }
     if let Some(oos) = raw.out_of_scope {
-        spec.out_of_scope
-            .extend(oos.examples.into_iter().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()));
+        spec.out_of_scope.extend(
+            oos.examples
+                .into_iter()
+                .map(|e| e.trim().to_string())
+                .filter(|e| !e.is_empty()),
+        );
     }
     Ok(())
 }

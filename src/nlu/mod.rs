@@ -266,7 +266,11 @@ impl Nlu {
         let mut models = Vec::new();
         let mut n_examples = 0;
         for (LanguageKey(lang), spec) in specs {
-            n_examples += spec.intents.values().map(|i| i.examples.len()).sum::<usize>()
+            n_examples += spec
+                .intents
+                .values()
+                .map(|i| i.examples.len())
+                .sum::<usize>()
                 + spec.out_of_scope.len();
             if let Some(model) = train_language(lang, &spec) {
                 models.push((lang, model));
@@ -509,7 +513,11 @@ mod tests {
 
     #[test]
     fn out_of_scope_messages_are_not_claimed() {
-        for text in ["what's the weather on mars", "火星上的天气怎么样", "zxqv blorp"] {
+        for text in [
+            "what's the weather on mars",
+            "火星上的天气怎么样",
+            "zxqv blorp",
+        ] {
             let p = NLU.parse(text);
             assert_eq!(p.understanding, Understanding::OutOfScope, "{text}: {p:?}");
             assert_eq!(p.intent(), None);
@@ -523,7 +531,10 @@ mod tests {
         assert_eq!(p.entities, vec![Entity::CustomerRef("42".into())]);
         assert_eq!(p.confidence(), 1.0);
         let p = NLU.parse("Is the PRO PLAN waterproof?");
-        assert!(p.entities.contains(&Entity::Product("Pro Plan".into())), "{p:?}");
+        assert!(
+            p.entities.contains(&Entity::Product("Pro Plan".into())),
+            "{p:?}"
+        );
         let p = NLU.parse("ｈｅｌｌｏ！");
         assert_eq!(p.normalized, "hello!");
         assert_eq!(p.intent(), Some(Intent::Greeting));
@@ -539,7 +550,10 @@ mod tests {
         let nlu = Nlu::load(&committed_dir(), strict, &[]).unwrap();
         let p = nlu.parse("my parcel is somewhere, also the bill looks odd");
         assert!(
-            matches!(p.understanding, Understanding::Unsure | Understanding::OutOfScope),
+            matches!(
+                p.understanding,
+                Understanding::Unsure | Understanding::OutOfScope
+            ),
             "{p:?}"
         );
         let empty = NLU.parse("   ");
@@ -549,12 +563,21 @@ mod tests {
 
     #[test]
     fn replies_exist_in_both_languages() {
-        for intent in [Intent::Greeting, Intent::Goodbye, Intent::Thanks, Intent::Help] {
+        for intent in [
+            Intent::Greeting,
+            Intent::Goodbye,
+            Intent::Thanks,
+            Intent::Help,
+        ] {
             for lang in [Language::En, Language::Zh] {
                 assert!(NLU.reply(intent, lang).is_some(), "{intent} {lang:?}");
             }
         }
-        assert!(NLU.reply(Intent::Greeting, Language::Zh).unwrap().contains('好'));
+        assert!(
+            NLU.reply(Intent::Greeting, Language::Zh)
+                .unwrap()
+                .contains('好')
+        );
         assert_eq!(
             NLU.expected_entities(Intent::OrderStatus, Language::En),
             &[EntityKind::OrderId]
@@ -571,33 +594,60 @@ mod tests {
 
     #[test]
     fn invalid_intents_files_name_file_intent_and_problem() {
-        let e = load_err("en.toml", "language = \"en\"\n[[intent]]\nname = \"greting\"\nexamples = [\"hi\"]\n");
-        assert!(e.contains("en.toml") && e.contains("greting") && e.contains("unknown intent"), "{e}");
+        let e = load_err(
+            "en.toml",
+            "language = \"en\"\n[[intent]]\nname = \"greting\"\nexamples = [\"hi\"]\n",
+        );
+        assert!(
+            e.contains("en.toml") && e.contains("greting") && e.contains("unknown intent"),
+            "{e}"
+        );
         let e = load_err(
             "a.toml",
             "language = \"en\"\n[[intent]]\nname = \"thanks\"\nexamples = [\"ty\"]\n[[intent]]\nname = \"thanks\"\nexamples = [\"thx\"]\n",
         );
-        assert!(e.contains("a.toml") && e.contains("thanks") && e.contains("duplicate"), "{e}");
-        let e = load_err("b.toml", "language = \"zh\"\n[[intent]]\nname = \"help\"\nexamples = []\n");
-        assert!(e.contains("b.toml") && e.contains("help") && e.contains("no examples"), "{e}");
+        assert!(
+            e.contains("a.toml") && e.contains("thanks") && e.contains("duplicate"),
+            "{e}"
+        );
+        let e = load_err(
+            "b.toml",
+            "language = \"zh\"\n[[intent]]\nname = \"help\"\nexamples = []\n",
+        );
+        assert!(
+            e.contains("b.toml") && e.contains("help") && e.contains("no examples"),
+            "{e}"
+        );
         let e = load_err(
             "c.toml",
             "language = \"en\"\n[[intent]]\nname = \"deny\"\nexamples = [\"no\"]\npatterns = ['^(no']\n",
         );
-        assert!(e.contains("c.toml") && e.contains("deny") && e.contains("invalid regex"), "{e}");
+        assert!(
+            e.contains("c.toml") && e.contains("deny") && e.contains("invalid regex"),
+            "{e}"
+        );
         let e = load_err(
             "d.toml",
             "language = \"en\"\n[[intent]]\nname = \"order_status\"\nexamples = [\"where\"]\nentities = [\"order_number\"]\n",
         );
-        assert!(e.contains("d.toml") && e.contains("order_status") && e.contains("unknown entity"), "{e}");
+        assert!(
+            e.contains("d.toml") && e.contains("order_status") && e.contains("unknown entity"),
+            "{e}"
+        );
         let e = load_err(
             "e.toml",
             "language = \"en\"\n[[intent]]\nname = \"at_risk\"\nrole = \"customer\"\nexamples = [\"who\"]\n",
         );
-        assert!(e.contains("e.toml") && e.contains("at_risk") && e.contains("role"), "{e}");
+        assert!(
+            e.contains("e.toml") && e.contains("at_risk") && e.contains("role"),
+            "{e}"
+        );
         let e = load_err("f.toml", "language = \"fr\"\n");
         assert!(e.contains("f.toml") && e.contains("fr"), "{e}");
-        let e = load_err("g.toml", "language = \"en\"\n[[intent]]\nname = \"help\"\nexampels = [\"x\"]\n");
+        let e = load_err(
+            "g.toml",
+            "language = \"en\"\n[[intent]]\nname = \"help\"\nexampels = [\"x\"]\n",
+        );
         assert!(e.contains("g.toml") && e.contains("exampels"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let e = Nlu::load(dir.path(), NluSettings::default(), &[]).unwrap_err();

@@ -235,7 +235,10 @@ mod tests {
 
     #[test]
     fn any_han_character_means_chinese() {
-        assert_eq!(detect_language("where is my 订单", Language::En), Language::Zh);
+        assert_eq!(
+            detect_language("where is my 订单", Language::En),
+            Language::Zh
+        );
         assert_eq!(detect_language("where is it", Language::Zh), Language::En);
         assert_eq!(detect_language("12345 !!", Language::Zh), Language::Zh);
         assert_eq!(detect_language("", Language::En), Language::En);
