@@ -192,12 +192,7 @@ fn train_and_predict(
     train: &[(String, String)],
     test: &[(String, String)],
 ) -> (RunStats, Vec<String>) {
-    train_and_predict_with(
-        train,
-        test,
-        &TrainConfig::default(),
-        OOS_RATIO_THRESHOLD,
-    )
+    train_and_predict_with(train, test, &TrainConfig::default(), OOS_RATIO_THRESHOLD)
 }
 
 pub(crate) fn train_and_predict_with(
