@@ -115,6 +115,8 @@ static MONEY_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
         r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(元|块钱|块|人民币|美元|欧元|英镑|usd|eur|gbp|cny|rmb|dollars?|bucks|euros?|pounds?|yuan)",
     )
 });
+static ISO_DATE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{4}$"));
 static PHONE: LazyLock<Regex> = LazyLock::new(|| re(r"(\+?\d[\d\s\-().]{6,18}\d)"));
 static DAYS_AGO: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -264,7 +266,10 @@ pub fn extract(text: &str, products: &[(String, String)]) -> Vec<Entity> {
     }
     for m in PHONE.find_iter(text) {
         let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
-        if (8..=15).contains(&digits.len()) && !overlaps(&found, m.start(), m.end()) {
+        if (8..=15).contains(&digits.len())
+            && !ISO_DATE.is_match(m.as_str().trim())
+            && !overlaps(&found, m.start(), m.end())
+        {
             let phone = if m.as_str().starts_with('+') {
                 format!("+{digits}")
             } else {
@@ -383,6 +388,10 @@ mod tests {
         assert!(z.contains(&Entity::RelativeDate { days_ago: 7 }), "{z:?}");
         assert!(z.contains(&Entity::Phone("13812345678".into())), "{z:?}");
         assert_eq!(ex("3 days ago"), vec![Entity::RelativeDate { days_ago: 3 }]);
+        assert!(
+            ex("delivered on 2024-01-15").is_empty(),
+            "a date is not a phone"
+        );
         assert_eq!(
             ex("the day before yesterday"),
             vec![Entity::RelativeDate { days_ago: 2 }]
