@@ -40,7 +40,7 @@ pub type SparseVec = Vec<(u32, f32)>;
 
 /// TF-IDF with sublinear term frequency and L2 normalization over a vocabulary of hashed
 /// features seen in training.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Vectorizer {
     vocab: KeyMap<u32>,
     idf: Vec<f32>,
@@ -144,6 +144,25 @@ impl Vectorizer {
     }
 }
 
+// Debug output summarizes: the weights are megabytes.
+impl std::fmt::Debug for Vectorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vectorizer")
+            .field("features", &self.idf.len())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SoftmaxModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftmaxModel")
+            .field("classes", &self.n_classes)
+            .field("weights", &self.weights.len())
+            .field("temperature", &self.temperature)
+            .finish()
+    }
+}
+
 /// SGD settings.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainConfig {
@@ -172,7 +191,7 @@ impl Default for TrainConfig {
 }
 
 /// Multinomial logistic regression over sparse features.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SoftmaxModel {
     n_classes: usize,
     /// Row-major `n_features × n_classes`, so one feature's class weights are contiguous.

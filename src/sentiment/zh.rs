@@ -69,10 +69,19 @@ struct ModelFile {
 }
 
 /// A trained Chinese sentiment model.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ZhModel {
     bias: f32,
     weights: KeyMap<f32>,
+}
+
+impl std::fmt::Debug for ZhModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZhModel")
+            .field("bias", &self.bias)
+            .field("features", &self.weights.len())
+            .finish()
+    }
 }
 
 /// Hashed features of normalized Chinese text, deduplicated (binary presence): characters,
