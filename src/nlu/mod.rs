@@ -370,13 +370,16 @@ impl Nlu {
         }
         ranked.truncate(3);
         let (top, p1) = ranked.first().copied().unwrap_or((Intent::Help, 0.0));
-        let p2 = ranked.get(1).map_or(0.0, |r| r.1);
+        let second = ranked.get(1).copied();
+        let p2 = second.map_or(0.0, |r| r.1);
         parse.understanding = if known == 0 || p_oos >= p1 {
             Understanding::OutOfScope
         } else if p1 < self.settings.confidence_threshold {
             Understanding::Unsure
-        } else if p1 - p2 < self.settings.ambiguity_margin {
-            Understanding::Ambiguous(top, ranked[1].0)
+        } else if let Some((runner_up, _)) = second
+            && p1 - p2 < self.settings.ambiguity_margin
+        {
+            Understanding::Ambiguous(top, runner_up)
         } else {
             Understanding::Confident(top)
         };
@@ -654,6 +657,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = Nlu::load(dir.path(), NluSettings::default(), &[]).unwrap_err();
         assert!(matches!(e, NluError::NoIntentFiles { .. }));
+    }
+
+    #[test]
+    fn a_single_intent_file_works_with_any_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("en.toml"),
+            "language = \"en\"\n[[intent]]\nname = \"thanks\"\nexamples = [\"thanks\", \"thank you\"]\n",
+        )
+        .unwrap();
+        let loose = NluSettings {
+            confidence_threshold: 0.0,
+            ambiguity_margin: 1.0,
+            default_language: Language::Zh,
+        };
+        let nlu = Nlu::load(dir.path(), loose, &[]).unwrap();
+        assert_eq!(nlu.parse("thank you").intent(), Some(Intent::Thanks));
+        // No Chinese intents: Chinese text falls back to the English model.
+        assert_eq!(nlu.parse("谢谢").language, Language::Zh);
+        assert_eq!(nlu.parse("42").language, Language::Zh);
     }
 
     #[test]
