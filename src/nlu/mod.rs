@@ -680,6 +680,47 @@ mod tests {
     }
 
     #[test]
+    fn odd_inputs_never_panic() {
+        use rand::{Rng, SeedableRng};
+        let pool = [
+            "#",
+            "order",
+            "customer",
+            "客户",
+            "订单",
+            "$",
+            "¥",
+            "12",
+            "3.5",
+            "元",
+            "@",
+            "a@b.co",
+            "+1",
+            "555",
+            "-",
+            "yesterday",
+            "3 days ago",
+            "上周",
+            "！",
+            "😀",
+            "ｆｕｌｌ",
+            "\u{200b}",
+            "\t",
+            "wher",
+            "oder",
+            " ",
+        ];
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
+        for _ in 0..2000 {
+            let n = rng.gen_range(0..8);
+            let text: String = (0..n).map(|_| pool[rng.gen_range(0..pool.len())]).collect();
+            let p = NLU.parse(&text);
+            assert!(p.ranked.len() <= 3);
+            assert!((0.0..=1.0).contains(&p.confidence()), "{text:?}");
+        }
+    }
+
+    #[test]
     fn settings_reject_unknown_keys_and_default_the_rest() {
         let s: NluSettings = toml::from_str("confidence_threshold = 0.5").unwrap();
         assert_eq!(s.confidence_threshold, 0.5);

@@ -238,6 +238,53 @@ mod tests {
     }
 
     #[test]
+    fn odd_inputs_never_panic_and_stay_in_range() {
+        use rand::{Rng, SeedableRng};
+        let pool = [
+            "not",
+            "never",
+            "but",
+            "BUT",
+            "at",
+            "least",
+            "very",
+            "kind",
+            "of",
+            "without",
+            "doubt",
+            "so",
+            "this",
+            "good",
+            "GREAT",
+            "awful",
+            "n't",
+            "!!",
+            "?",
+            "😡",
+            "😍",
+            "差",
+            "好",
+            "不",
+            "'",
+            "-",
+            "sort of",
+            "the shit",
+            "yeah right",
+            "",
+        ];
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        for _ in 0..2000 {
+            let n = rng.gen_range(0..8);
+            let text: Vec<&str> = (0..n).map(|_| pool[rng.gen_range(0..pool.len())]).collect();
+            let text = text.join(" ");
+            for lang in [Language::En, Language::Zh] {
+                let s = ANALYZER.score(&text, lang);
+                assert!((-1.0..=1.0).contains(&s.score), "{text:?}: {s:?}");
+            }
+        }
+    }
+
+    #[test]
     fn mood_tracks_mean_and_trend() {
         let m = ConversationMood::from_scores(&[0.5, 0.2, -0.1, -0.6]);
         assert!(m.trend < 0.0 && m.is_deteriorating() == (m.mean < 0.0));
