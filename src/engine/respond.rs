@@ -146,10 +146,7 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
 
     let intent = match &turn.parse.understanding {
         Understanding::Confident(intent) => *intent,
-        Understanding::OutOfScope => {
-            decision.replies.push(Reply::OutOfScope);
-            return decision;
-        }
+        Understanding::OutOfScope => return misunderstood(decision, turn, Reply::OutOfScope),
         Understanding::Ambiguous(first, second) => {
             return misunderstood(
                 decision,
@@ -265,7 +262,10 @@ fn is_new_request(intent: Option<Intent>) -> bool {
 fn misunderstood(mut decision: Decision, turn: &CustomerTurn<'_>, reply: Reply) -> Decision {
     decision.failures = decision.failures.saturating_add(1);
     if decision.failures >= turn.settings.engine.failures_before_human {
-        decision.replies.push(Reply::NotUnderstood);
+        decision.replies.push(match reply {
+            Reply::Clarify { .. } => Reply::NotUnderstood,
+            other => other,
+        });
         decision.replies.push(Reply::OfferHuman);
         decision.state = DialogueState::OfferedHuman {
             reason: format!("{} messages in a row not understood", decision.failures),

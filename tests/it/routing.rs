@@ -4,7 +4,8 @@
 use crmbot::domain::{CustomerId, EventKind, Language, SurveyKind, TicketState};
 use crmbot::engine::Address;
 use crmbot::engine::text::Reply;
-use crmbot::routing::CustomerRisk;
+use crmbot::models::lifecycle::Stage;
+use crmbot::models::pipeline::CustomerScore;
 use crmbot::routing::offers::in_holdout;
 
 use crate::common::{Expect::*, Harness, Who, add_subscriber, check, turn};
@@ -75,12 +76,18 @@ async fn asking_for_a_person_opens_a_normal_ticket_and_legal_threats_an_urgent_o
 #[tokio::test]
 async fn a_valuable_customer_at_risk_reaches_a_person_sooner() {
     let h = Harness::new();
-    let vip = CustomerRisk {
-        churn_probability: Some(0.8),
-        clv: Some(1200.0),
+    let vip = CustomerScore {
+        customer: CustomerId(42),
+        stage: Stage::AtRisk,
+        stage_reason: "activity fell".into(),
         segment: Some("champions".into()),
-        stage: Some("at_risk".into()),
-        ..Default::default()
+        churn_probability: Some(0.8),
+        churn_alert: true,
+        reasons: vec![],
+        clv: Some(1200.0),
+        p_alive: Some(0.5),
+        expected_loss: 960.0,
+        suggested_action: "call them".into(),
     };
     h.store.put_score(CustomerId(42), &vip).unwrap();
     let mild = "the delivery is late again and the box was broken";
