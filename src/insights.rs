@@ -153,7 +153,7 @@ pub fn segments(store: &Store) -> Result<Vec<SegmentProfile>, StoreError> {
             at_risk: risk,
         })
         .collect();
-    out.sort_by(|a, b| b.customers.cmp(&a.customers));
+    out.sort_by_key(|s| std::cmp::Reverse(s.customers));
     Ok(out)
 }
 
@@ -214,6 +214,9 @@ pub fn parse_period(text: Option<&str>) -> Result<i64, String> {
     }
 }
 
+/// When a customer's subscription started and was cancelled, if it was.
+type SubscriptionSpan = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 #[derive(Default)]
 struct PeriodCounts {
     cancels: f64,
@@ -236,8 +239,7 @@ pub fn kpis(store: &Store, now: DateTime<Utc>, days: i64) -> Result<KpiReport, S
     let before = start - period;
     let mut periods = [PeriodCounts::default(), PeriodCounts::default()];
     // Subscribers at the start of each period, from subscription events before it.
-    let mut subscribed: BTreeMap<CustomerId, (Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
-        BTreeMap::new();
+    let mut subscribed: BTreeMap<CustomerId, SubscriptionSpan> = BTreeMap::new();
     for customer in store.customers() {
         let customer = customer?;
         for e in store.events_of(customer.id)? {
