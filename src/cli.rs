@@ -127,10 +127,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// NLU maintenance.
+    Nlu {
+        #[command(subcommand)]
+        what: NluWhat,
+    },
     /// Evaluate the models on any data set (see README).
     Eval {
         #[command(subcommand)]
         what: EvalWhat,
+    },
+    /// The churn digest for team chats.
+    Alerts {
+        #[command(subcommand)]
+        what: AlertsWhat,
     },
     /// Reports over the store.
     Report {
@@ -151,7 +161,58 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum AlertsWhat {
+    /// Show what the next digest would say, changing nothing.
+    Preview {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the digest now and send it (console destinations print here; others are
+    /// queued for `crmbot run`).
+    RunNow {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NluWhat {
+    /// Train the Chinese sentiment model on a text,label CSV and write the compact model file.
+    BuildZhSentiment {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum EvalWhat {
+    /// Intent classification: train the product's pipeline on --train and test on --test
+    /// (CSV text,intent; repeat the flags for several files), or cross-validate --data with
+    /// --folds, or, with neither, the product's own intents on their held-out paraphrases.
+    Intents {
+        #[arg(long)]
+        train: Vec<PathBuf>,
+        #[arg(long)]
+        test: Vec<PathBuf>,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sentiment on a CSV text,score (any scale; the sign is the label) or text,label
+    /// (pos/neg). With --holdout F, trains a fresh Chinese model on the rest and tests on F.
+    Sentiment {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        holdout: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// BG/NBD and Gamma-Gamma on transactions (CSV customer_id,date,amount[,quantity]).
     Clv {
         #[arg(long)]
@@ -230,6 +291,19 @@ enum ReportWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Write a chart as PNG: segments, risk, funnel or sentiment.
+    Chart {
+        kind: crmbot::insights::ChartKind,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// KPIs of a period (7d, 30d, week, month, quarter) against the one before.
+    Kpi {
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -292,10 +366,46 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Retention => retention_cmd(settings, clock),
         Command::Train { force, json } => train_cmd(settings, clock, force, json),
         Command::AtRisk { top, segment, json } => at_risk_cmd(settings, clock, top, segment, json),
-        Command::Eval { what } => eval_cmd(what),
+        Command::Eval { what } => eval_cmd(settings, what),
+        Command::Nlu {
+            what: NluWhat::BuildZhSentiment { data, out },
+        } => {
+            let model = crmbot::sentiment::zh::train_model(&data)?;
+            model.save(&out)?;
+            println!(
+                "Wrote the Chinese sentiment model trained on {} to {}.",
+                data.display(),
+                out.display()
+            );
+            Ok(())
+        }
         Command::Report {
             what: ReportWhat::Offers { json },
         } => report_offers_cmd(settings, clock, json),
+        Command::Report {
+            what: ReportWhat::Chart { kind, out },
+        } => {
+            let store = app::open_store(&settings)?;
+            let (png, caption) = crmbot::insights::chart(&store, kind, clock.now())?;
+            std::fs::write(&out, &png).with_context(|| format!("writing {}", out.display()))?;
+            println!("Wrote {} ({} bytes): {caption}.", out.display(), png.len());
+            Ok(())
+        }
+        Command::Report {
+            what: ReportWhat::Kpi { period, json },
+        } => {
+            let days =
+                crmbot::insights::parse_period(period.as_deref()).map_err(anyhow::Error::msg)?;
+            let store = app::open_store(&settings)?;
+            let report = crmbot::insights::kpis(&store, clock.now(), days)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", crmbot::insights::render_kpis(&report));
+            }
+            Ok(())
+        }
+        Command::Alerts { what } => alerts_cmd(settings, clock, what),
     }
 }
 
@@ -949,7 +1059,7 @@ fn at_risk_cmd(
     Ok(())
 }
 
-fn eval_cmd(what: EvalWhat) -> Result<()> {
+fn eval_cmd(settings: Settings, what: EvalWhat) -> Result<()> {
     use crmbot::models::eval;
     fn show<T: Serialize + std::fmt::Display>(report: T, json: bool) -> Result<()> {
         if json {
@@ -987,5 +1097,74 @@ fn eval_cmd(what: EvalWhat) -> Result<()> {
         EvalWhat::Segments { transactions, json } => {
             show(eval::eval_segments(&transactions)?, json)
         }
+        EvalWhat::Intents {
+            train,
+            test,
+            data,
+            folds,
+            json,
+        } => {
+            use crmbot::nlu::eval as nlu_eval;
+            let report = match (train.is_empty(), test.is_empty(), data) {
+                (false, false, None) => nlu_eval::eval_intents_files(&train, &test)?,
+                (true, true, Some(data)) => nlu_eval::cross_validate_intents(&data, folds)?,
+                (true, true, None) => nlu_eval::eval_product_intents(&settings.intents_dir)?,
+                _ => bail!(
+                    "give --train and --test, or --data [--folds K], or nothing (the product's intents)"
+                ),
+            };
+            show(report, json)
+        }
+        EvalWhat::Sentiment {
+            data,
+            holdout,
+            json,
+        } => match holdout {
+            Some(fraction) => show(
+                crmbot::sentiment::eval::eval_zh_holdout(&data, fraction)?,
+                json,
+            ),
+            None => show(crmbot::sentiment::eval::eval_sentiment(&data)?, json),
+        },
     }
+}
+
+fn alerts_cmd(settings: Settings, clock: Arc<dyn Clock>, what: AlertsWhat) -> Result<()> {
+    use crmbot::alerts::{delivery, jobs};
+    let store = app::open_store(&settings)?;
+    if training::stored_models(&store)?.is_none() {
+        bail!("the customer models are not trained yet: run `crmbot train`");
+    }
+    let now = clock.now();
+    let (commit, json) = match what {
+        AlertsWhat::Preview { json } => (false, json),
+        AlertsWhat::RunNow { json } => (true, json),
+    };
+    let digest = jobs::digest(&store, &settings, now, commit)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&digest)?);
+    } else if !commit {
+        println!("{}", digest.render());
+    }
+    if commit {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let report = runtime.block_on(delivery::drain(
+            &store,
+            &delivery::PrintDelivery,
+            &settings.alerts,
+            now,
+        ))?;
+        eprintln!(
+            "Digest: {} newly at risk, {} movers, {} overdue escalations; {} message(s) sent here, {} waiting (quiet hours, rate limit or other channels: `crmbot run` sends them).",
+            digest.new_at_risk.len(),
+            digest.movers.len(),
+            digest.overdue.len(),
+            report.sent,
+            store.pending_outbox()?.len()
+        );
+    }
+    Ok(())
 }

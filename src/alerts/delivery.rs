@@ -29,6 +29,9 @@ pub enum DeliveryError {
 /// Something that can post a text to a chat: the channel router of `crmbot run`, the
 /// console, or a test double.
 pub trait Deliver: Sync {
+    /// Whether this deliverer can post to the channel; other items are left for another.
+    fn handles(&self, channel: Channel) -> bool;
+
     fn deliver(
         &self,
         channel: Channel,
@@ -72,7 +75,7 @@ pub async fn drain<D: Deliver>(
     }
     let quiet = quiet_until(settings, now);
     for mut item in all.into_iter().filter(|i| i.state == OutboxState::Pending) {
-        if item.not_before > now {
+        if item.not_before > now || !deliver.handles(item.channel) {
             continue;
         }
         if let Some(until) = quiet {
@@ -132,11 +135,15 @@ fn retry_later(
     }
 }
 
-/// Prints to standard output: the console's way of "sending" alerts (`crmbot alerts run-now`
-/// without running channels, and the demo).
+/// Prints console-channel items to standard output: the console's way of "sending" alerts
+/// (`crmbot alerts run-now` without running channels, and the console chat).
 pub struct PrintDelivery;
 
 impl Deliver for PrintDelivery {
+    fn handles(&self, channel: Channel) -> bool {
+        channel == Channel::Console
+    }
+
     async fn deliver(&self, channel: Channel, chat: &str, text: &str) -> Result<(), DeliveryError> {
         println!("→ {channel} {chat}:\n{text}\n");
         Ok(())
@@ -160,6 +167,10 @@ mod tests {
     }
 
     impl Deliver for Recorder {
+        fn handles(&self, _: Channel) -> bool {
+            true
+        }
+
         async fn deliver(&self, _: Channel, _: &str, text: &str) -> Result<(), DeliveryError> {
             let mut sent = self.sent.lock().unwrap();
             if self.crash_after.is_some_and(|n| sent.len() >= n) {

@@ -100,3 +100,71 @@ mod tests {
         );
     }
 }
+
+/// Every scored customer as the alerts see them.
+pub fn scored_customers(store: &Store) -> Result<Vec<super::digest::ScoredCustomer>, StoreError> {
+    let mut out = Vec::new();
+    for score in crate::training::stored_scores(store)? {
+        let name = store
+            .customer(score.customer)?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        out.push(super::digest::ScoredCustomer {
+            id: score.customer,
+            name,
+            risk: crate::training::risk_of(&score),
+            at_risk: score.churn_alert,
+            expected_loss: score.expected_loss,
+        });
+    }
+    Ok(out)
+}
+
+/// Builds the digest as of `now`. With `commit`, queues it for every alert destination and
+/// remembers who was reported (so the next digest only says what is new); without, it is a
+/// preview that changes nothing.
+pub fn digest(
+    store: &Store,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    commit: bool,
+) -> Result<super::digest::Digest, StoreError> {
+    use super::digest::{AlertMemo, DigestInput, band, build};
+    let customers = scored_customers(store)?;
+    let tickets = store.tickets(None)?;
+    let yesterday = now.date_naive() - chrono::Duration::days(1);
+    let day_before = |id| {
+        store
+            .daily_score_on_or_before(id, yesterday)
+            .unwrap_or(None)
+    };
+    let memo = |id| store.alert_state::<AlertMemo>(id).unwrap_or(None);
+    let alerts = &settings.alerts;
+    let digest = build(&DigestInput {
+        customers: &customers,
+        yesterday: &day_before,
+        memo: &memo,
+        tickets: &tickets,
+        band_width: alerts.band_width,
+        size: alerts.digest_size,
+        now,
+    });
+    if commit {
+        let text = digest.render();
+        for to in &alerts.destinations {
+            store.enqueue(to.channel, &to.chat, &text, "digest", now)?;
+        }
+        for line in &digest.new_at_risk {
+            store.put_alert_state(
+                line.id,
+                &AlertMemo {
+                    last_alert: now,
+                    band: band(line.churn_probability, alerts.band_width),
+                },
+            )?;
+        }
+        store.set_job_last_run("digest", now)?;
+        store.durable_blocking()?;
+    }
+    Ok(digest)
+}
