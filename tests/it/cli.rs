@@ -380,3 +380,91 @@ I want to cancel my subscription
         "{report}"
     );
 }
+
+#[test]
+fn train_then_charts_at_risk_and_evaluations_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        crmbot(&store)
+            .args(["demo", "--customers", "200"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let before = crmbot(&store).args(["at-risk"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&before.stderr).contains("not trained yet: run `crmbot train`")
+    );
+    let train = crmbot(&store).args(["train", "--json"]).output().unwrap();
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    let outcome: Value = serde_json::from_slice(&train.stdout).unwrap();
+    assert!(outcome["churn_auc"].as_f64().unwrap() > 0.6, "{outcome}");
+    let list = crmbot(&store)
+        .args(["at-risk", "--top", "5", "--json"])
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 5);
+    let loss: Vec<f64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["expected_loss"].as_f64().unwrap())
+        .collect();
+    assert!(
+        loss.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by expected loss: {loss:?}"
+    );
+    for kind in ["segments", "risk", "funnel", "sentiment"] {
+        let png = dir.path().join(format!("{kind}.png"));
+        let out = crmbot(&store)
+            .args(["report", "chart", kind, "--out", png.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            std::fs::read(&png).unwrap().starts_with(b"\x89PNG"),
+            "{kind}"
+        );
+    }
+    let baskets = dir.path().join("baskets.csv");
+    std::fs::write(
+        &baskets,
+        "milk,bread\nmilk,bread,eggs\nbread,eggs\nmilk,bread\nbeer,chips\n",
+    )
+    .unwrap();
+    let rules = crmbot(&store)
+        .args([
+            "eval",
+            "rules",
+            "--baskets",
+            baskets.to_str().unwrap(),
+            "--min-support",
+            "0.4",
+            "--min-confidence",
+            "0.7",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let rules: Value = serde_json::from_slice(&rules.stdout).unwrap();
+    // {milk} → bread (support 0.6, confidence 1), {eggs} → bread (0.4, 1), {bread} → milk
+    // (0.6, 0.75) and, as arules counts them, {} → bread (0.8, 0.8).
+    assert_eq!(rules["rules"], 4, "{rules}");
+    let intents = crmbot(&store)
+        .args(["eval", "intents", "--json"])
+        .output()
+        .unwrap();
+    let intents: Value = serde_json::from_slice(&intents.stdout).unwrap();
+    assert!(intents["accuracy"].as_f64().unwrap() > 0.85, "{intents}");
+}

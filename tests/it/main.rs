@@ -7,5 +7,6 @@ mod common;
 mod conversation;
 mod crash;
 mod data;
+mod insights;
 mod routing;
 mod store;
