@@ -46,6 +46,8 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     /// Customer models: lifecycle thresholds, churn labels, CLV, segments, rules.
     pub models: ModelSettings,
+    /// Linking a chat identity to an existing customer with a one-time code.
+    pub identity: IdentitySettings,
 }
 
 impl Default for Settings {
@@ -63,6 +65,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             privacy: PrivacySettings::default(),
             models: ModelSettings::default(),
+            identity: IdentitySettings::default(),
         }
     }
 }
@@ -126,6 +129,33 @@ impl Default for EngineSettings {
             max_message_chars: 4000,
             default_language: Language::En,
             failures_before_human: 2,
+        }
+    }
+}
+
+/// Linking chat users to customers: the user gives their email, a one-time code goes to
+/// that customer through the code sink, the user types it back.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentitySettings {
+    /// Minutes a code stays valid.
+    pub code_ttl_minutes: u32,
+    /// Wrong codes allowed before the attempt is cancelled.
+    pub max_attempts: u8,
+    /// File the codes are appended to (the "log file" sink), when no hook is set.
+    pub code_log: PathBuf,
+    /// URL that receives `{"email", "code", "customer"}` as JSON by POST instead (e.g. the
+    /// shop's mailer).
+    pub code_hook_url: Option<String>,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        IdentitySettings {
+            code_ttl_minutes: 10,
+            max_attempts: 3,
+            code_log: PathBuf::from("data/link-codes.log"),
+            code_hook_url: None,
         }
     }
 }

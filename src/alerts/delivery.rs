@@ -135,6 +135,23 @@ fn retry_later(
     }
 }
 
+/// Two deliverers in one: each item goes to the first that handles its channel.
+pub struct Either<A, B>(pub A, pub B);
+
+impl<A: Deliver + Send + Sync, B: Deliver + Send + Sync> Deliver for Either<A, B> {
+    fn handles(&self, channel: Channel) -> bool {
+        self.0.handles(channel) || self.1.handles(channel)
+    }
+
+    async fn deliver(&self, channel: Channel, chat: &str, text: &str) -> Result<(), DeliveryError> {
+        if self.0.handles(channel) {
+            self.0.deliver(channel, chat, text).await
+        } else {
+            self.1.deliver(channel, chat, text).await
+        }
+    }
+}
+
 /// Prints console-channel items to standard output: the console's way of "sending" alerts
 /// (`crmbot alerts run-now` without running channels, and the console chat).
 pub struct PrintDelivery;

@@ -2,4 +2,5 @@
 //! values and deliver the engine's [`Outcome`](crate::engine::Outcome). No business logic
 //! lives here: everything a user sees is decided by the engine.
 
+pub mod code_sink;
 pub mod console;

@@ -66,4 +66,7 @@ pub struct Conversation {
     /// When NPS was last asked in this conversation.
     #[serde(default)]
     pub nps_asked: Option<DateTime<Utc>>,
+    /// An account-linking attempt in progress (leads only).
+    #[serde(default)]
+    pub pending_link: Option<super::linking::PendingLink>,
 }

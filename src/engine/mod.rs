@@ -9,6 +9,7 @@
 pub mod command;
 pub mod dialogue;
 pub mod facts;
+mod linking;
 pub mod message;
 pub mod respond;
 mod staff;
@@ -209,7 +210,14 @@ impl Engine {
                     };
                     return Ok(say(reply, customer.language));
                 }
-                self.handle_customer(customer, &from, &text, inbound.at)
+                let identity = match &inbound.sender {
+                    Sender::ChatUser { user_id, .. } => Some(IdentityKey {
+                        channel: inbound.channel,
+                        user_id: user_id.clone(),
+                    }),
+                    _ => None,
+                };
+                self.handle_customer(customer, identity, &from, &text, inbound.at)
                     .await
             }
         }
@@ -294,6 +302,7 @@ impl Engine {
     async fn handle_customer(
         &self,
         customer: Customer,
+        identity: Option<IdentityKey>,
         from: &Address,
         text: &str,
         at: DateTime<Utc>,
@@ -306,6 +315,27 @@ impl Engine {
             .unwrap_or_default();
         let lang = reply_language(&parse, text, &conversation);
         conversation.language = lang;
+        if customer.is_lead {
+            let mut pending = conversation.pending_link.take();
+            let step =
+                self.link_step(&customer, identity.as_ref(), &mut pending, &parse, text, at)?;
+            conversation.pending_link = pending;
+            if let Some(replies) = step {
+                return self
+                    .finish_linking(
+                        &customer,
+                        from,
+                        &parse,
+                        sentiment,
+                        text,
+                        at,
+                        conversation,
+                        &replies,
+                        lang,
+                    )
+                    .await;
+            }
+        }
 
         let events = if respond::needs_history(&parse, &conversation) {
             store.events_of(customer.id)?
@@ -352,6 +382,51 @@ impl Engine {
             )
             .await?;
         Ok(Outcome { messages })
+    }
+
+    /// Logs a linking turn (a typed code is not stored) and saves the conversation.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_linking(
+        &self,
+        lead: &Customer,
+        from: &Address,
+        parse: &Parse,
+        sentiment: Sentiment,
+        text: &str,
+        at: DateTime<Utc>,
+        mut conversation: Conversation,
+        replies: &[Reply],
+        lang: Language,
+    ) -> Result<Outcome, EngineError> {
+        let store = &self.deps.store;
+        let shown = if text.chars().filter(char::is_ascii_digit).count() == 6 {
+            "(link code)".to_owned()
+        } else {
+            text.to_owned()
+        };
+        let log = |direction, text: String, sentiment| Interaction {
+            customer: lead.id,
+            channel: from.channel,
+            chat: from.chat.clone(),
+            direction,
+            at,
+            text: Some(text),
+            intent: Some("link_account".into()),
+            confidence: Some(parse.confidence()),
+            sentiment,
+            ticket: None,
+        };
+        store.log_interaction(&log(Direction::Inbound, shown, Some(sentiment.score)))?;
+        for r in replies {
+            store.log_interaction(&log(Direction::Outbound, r.render(lang), None))?;
+        }
+        conversation.customer = Some(lead.id);
+        conversation.updated = Some(at);
+        store.put_conversation(from.channel, &from.chat, &conversation)?;
+        store.durable().await?;
+        Ok(Outcome {
+            messages: linking::replies(from, replies, lang),
+        })
     }
 
     /// What the models last said about a customer, if they have been trained.

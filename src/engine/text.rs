@@ -76,6 +76,17 @@ pub enum Reply {
     AskNps,
     AskComment,
     ThanksForFeedback,
+    LinkCodeSent {
+        minutes: u32,
+    },
+    Linked {
+        name: String,
+    },
+    WrongCode {
+        left: u8,
+    },
+    LinkFailed,
+    LinkExpired,
 }
 
 fn date(at: DateTime<Utc>) -> String {
@@ -210,7 +221,7 @@ impl Reply {
             Reply::OutOfScope => "I'm afraid that's not something I can help with: I can answer questions about your orders, account, billing and subscription.".into(),
             Reply::Template(t) => t.clone(),
             Reply::NotYours => "I can only show information about your own account.".into(),
-            Reply::LeadNoAccount => "I don't know your customer account yet, so I can't look that up.".into(),
+            Reply::LeadNoAccount => "I don't know your customer account yet, so I can't look that up. If you have one, tell me the email address you registered with and I'll send you a code to link this chat.".into(),
             Reply::TooLong { chars, max } => format!(
                 "Your message is too long ({chars} characters; the limit is {max}). Please send a shorter one."
             ),
@@ -234,6 +245,19 @@ impl Reply {
             Reply::AskNps => "One quick question: how likely are you to recommend us to a friend, from 0 (not at all) to 10 (very likely)?".into(),
             Reply::AskComment => "Thank you! Is there anything you'd like to tell us about it?".into(),
             Reply::ThanksForFeedback => "Thank you for your feedback, it helps us get better.".into(),
+            Reply::LinkCodeSent { minutes } => format!(
+                "If that email belongs to an account, a six-digit code is on its way to it. Type the code here within {minutes} minutes to link this chat."
+            ),
+            Reply::Linked { name } => format!(
+                "Done, this chat is linked to your account{}. How can I help?",
+                if name.is_empty() { String::new() } else { format!(", {name}") }
+            ),
+            Reply::WrongCode { left } => format!(
+                "That code is not right. You have {left} more tr{} before you need a new code.",
+                if *left == 1 { "y" } else { "ies" }
+            ),
+            Reply::LinkFailed => "That code is not right either, so I've cancelled the linking. Tell me your email again for a new code.".into(),
+            Reply::LinkExpired => "That code has expired. Tell me your email again for a new one.".into(),
         }
     }
 
@@ -309,7 +333,7 @@ impl Reply {
             }
             Reply::Template(t) => t.clone(),
             Reply::NotYours => "我只能提供您本人账户的信息。".into(),
-            Reply::LeadNoAccount => "我还不知道您的客户账户，所以无法查询。".into(),
+            Reply::LeadNoAccount => "我还不知道您的客户账户，所以无法查询。如果您已注册，请告诉我注册时使用的邮箱，我会发送验证码来关联此对话。".into(),
             Reply::TooLong { chars, max } => {
                 format!("您的消息太长了（{chars} 个字符，上限为 {max}），请发送简短一些的消息。")
             }
@@ -337,6 +361,13 @@ impl Reply {
             }
             Reply::AskComment => "谢谢！还有什么想告诉我们的吗？".into(),
             Reply::ThanksForFeedback => "感谢您的反馈，这能帮助我们做得更好。".into(),
+            Reply::LinkCodeSent { minutes } => format!(
+                "如果该邮箱属于某个账户，六位验证码已发送至该邮箱。请在 {minutes} 分钟内在这里输入验证码以关联此对话。"
+            ),
+            Reply::Linked { name } => format!("已关联到您的账户{name}。有什么可以帮您？"),
+            Reply::WrongCode { left } => format!("验证码不正确，您还可以再试 {left} 次。"),
+            Reply::LinkFailed => "验证码仍不正确，已取消关联。请重新告诉我您的邮箱以获取新验证码。".into(),
+            Reply::LinkExpired => "验证码已过期，请重新告诉我您的邮箱以获取新验证码。".into(),
         }
     }
 }
