@@ -55,9 +55,11 @@ fn decide(c: &mut Criterion) {
     .expect("intents load");
     let sentiment = SentimentAnalyzer::new().expect("sentiment model");
     let demo = demo::generate_customer(&spec(), 42);
-    let facts = CustomerFacts::from_events(demo.customer, &demo.events, spec().as_of);
+    let facts = CustomerFacts::from_events(demo.customer.clone(), &demo.events, spec().as_of);
     let conversation = Conversation::default();
     let template = |i, l| nlu.reply(i, l).map(str::to_owned);
+    let no_acceptances = |_: &str| 0;
+    let earlier = [0.1_f32, -0.2, 0.3];
     let mut group = c.benchmark_group("decide");
     group.throughput(Throughput::Elements(MESSAGES.len() as u64));
     group.bench_function("understand_and_respond", |b| {
@@ -70,9 +72,14 @@ fn decide(c: &mut Criterion) {
                     sentiment: mood,
                     conversation: &conversation,
                     facts: &facts,
+                    events: &demo.events,
+                    earlier_sentiments: &earlier,
+                    risk: None,
                     order_lookup: None,
-                    settings: &settings.engine,
+                    settings: &settings,
                     template: &template,
+                    offer_acceptances: &no_acceptances,
+                    now: spec().as_of,
                 });
                 let rendered: usize = decision
                     .replies

@@ -9,9 +9,12 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::demo::{self, DemoSpec, SeedReport};
 use crate::engine::{Deps, Engine};
+use crate::metrics::Metrics;
 use crate::nlu::{Nlu, NluError, NluSettings};
 use crate::sentiment::{SentimentAnalyzer, SentimentError};
+use crate::store::sealing::MessageKey;
 use crate::store::{Store, StoreError, StoreOptions};
+use crate::training;
 
 #[derive(Debug, Error)]
 pub enum AppError {
@@ -24,15 +27,31 @@ pub enum AppError {
     },
     #[error("cannot load the sentiment model: {0}")]
     Sentiment(#[from] SentimentError),
+    #[error("cannot load the customer models: {0}")]
+    Models(training::TrainError),
+    #[error("CRMBOT_MESSAGE_KEY is invalid: {reason}")]
+    MessageKey { reason: String },
 }
 
-/// Opens the store named by the settings.
-pub fn open_store(settings: &Settings) -> Result<Store, StoreError> {
-    Store::open(&StoreOptions {
+/// Store options from the settings and `CRMBOT_MESSAGE_KEY` (encryption of message texts).
+pub fn store_options(settings: &Settings) -> Result<StoreOptions, AppError> {
+    let message_key = match std::env::var("CRMBOT_MESSAGE_KEY") {
+        Ok(hex) if !hex.trim().is_empty() => {
+            Some(MessageKey::from_hex(&hex).map_err(|reason| AppError::MessageKey { reason })?)
+        }
+        _ => None,
+    };
+    Ok(StoreOptions {
         path: settings.store.path.clone(),
         cache_capacity_mb: settings.store.cache_capacity_mb,
         temporary: false,
+        message_key,
     })
+}
+
+/// Opens the store named by the settings.
+pub fn open_store(settings: &Settings) -> Result<Store, AppError> {
+    Ok(Store::open(&store_options(settings)?)?)
 }
 
 /// Builds the engine over an open store.
@@ -52,12 +71,16 @@ pub fn build_engine(
         },
     )?;
     let sentiment = SentimentAnalyzer::new()?;
+    let models = training::stored_models(&store).map_err(AppError::Models)?;
     Ok(Engine::new(Deps {
         store,
         nlu: Arc::new(nlu),
         sentiment: Arc::new(sentiment),
         clock,
         settings,
+        metrics: Arc::new(Metrics::default()),
+        models: training::models_handle(models),
+        quiesce: Arc::default(),
     }))
 }
 

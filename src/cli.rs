@@ -17,6 +17,7 @@ use crmbot::config::{Secrets, Settings};
 use crmbot::demo::{self, DemoSpec};
 use crmbot::domain::{Customer, CustomerId, Event, Interaction};
 use crmbot::runner;
+use crmbot::training;
 
 #[derive(Debug, Parser)]
 #[command(name = "crmbot", version, about = "A customer-relationship chat agent")]
@@ -54,6 +55,102 @@ enum Command {
     /// Serve the chat channels enabled in the config (Telegram, Discord) until SIGINT/SIGTERM.
     /// Tokens come from TELOXIDE_TOKEN and DISCORD_TOKEN; nothing is seeded.
     Run,
+    /// Import customers or events from CSV (with a header) or JSON lines.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export everything held about a customer as JSON (data-subject access request).
+    Export {
+        /// Customer id.
+        #[arg(long)]
+        customer: u64,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Erase a customer's personal data and message texts (keeps anonymous aggregates).
+    Erase {
+        /// Customer id.
+        #[arg(long)]
+        customer: u64,
+        /// Confirm without asking (required when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write a backup of the store into a new directory.
+    Backup {
+        /// Directory for the backup (created; must not hold a backup yet).
+        dir: PathBuf,
+    },
+    /// Create the store (--store) from a backup directory.
+    Restore {
+        /// Directory holding a backup made by `crmbot backup`.
+        dir: PathBuf,
+    },
+    /// Check every record and index of the store and report problems.
+    Verify {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tickets (escalations).
+    Tickets {
+        /// Only tickets in this state: open, claimed or resolved.
+        #[arg(long)]
+        state: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage staff members (in addition to those in the config file).
+    Staff {
+        #[command(subcommand)]
+        what: StaffWhat,
+    },
+    /// Apply the retention policy now: remove message texts older than privacy.retention_days.
+    Retention,
+    /// Train every customer model on the store, store the artifacts and score everyone.
+    Train {
+        /// Replace the churn model even if its backtest AUC is worse by more than 0.02.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Customers ranked by expected loss (churn probability × CLV).
+    AtRisk {
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Only this segment.
+        #[arg(long)]
+        segment: Option<String>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// NLU maintenance.
+    Nlu {
+        #[command(subcommand)]
+        what: NluWhat,
+    },
+    /// Evaluate the models on any data set (see README).
+    Eval {
+        #[command(subcommand)]
+        what: EvalWhat,
+    },
+    /// The churn digest for team chats.
+    Alerts {
+        #[command(subcommand)]
+        what: AlertsWhat,
+    },
+    /// Reports over the store.
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
     /// Show a customer: profile, recent events and interactions.
     Customer {
         /// Customer id.
@@ -65,6 +162,181 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         recent: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertsWhat {
+    /// Show what the next digest would say, changing nothing.
+    Preview {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the digest now and send it (console destinations print here; others are
+    /// queued for `crmbot run`).
+    RunNow {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NluWhat {
+    /// Train the Chinese sentiment model on a text,label CSV and write the compact model file.
+    BuildZhSentiment {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalWhat {
+    /// Intent classification: train the product's pipeline on --train and test on --test
+    /// (CSV text,intent; repeat the flags for several files), or cross-validate --data with
+    /// --folds, or, with neither, the product's own intents on their held-out paraphrases.
+    Intents {
+        #[arg(long)]
+        train: Vec<PathBuf>,
+        #[arg(long)]
+        test: Vec<PathBuf>,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sentiment on a CSV text,score (any scale; the sign is the label) or text,label
+    /// (pos/neg). With --holdout F, trains a fresh Chinese model on the rest and tests on F.
+    Sentiment {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        holdout: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// BG/NBD and Gamma-Gamma on transactions (CSV customer_id,date,amount[,quantity]).
+    Clv {
+        #[arg(long)]
+        transactions: PathBuf,
+        /// End of the calibration period (YYYY-MM-DD); default: the last transaction day.
+        #[arg(long)]
+        calibration_end: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Churn models on a flat customer table: 80/20 stratified split and 5-fold CV.
+    Churn {
+        #[arg(long)]
+        data: PathBuf,
+        /// The label column.
+        #[arg(long)]
+        label: String,
+        /// The label value that means churned (default: Yes/1/true).
+        #[arg(long)]
+        positive: Option<String>,
+        /// Columns to leave out (ids), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        drop: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Association rules on baskets (one per line, items comma-separated).
+    Rules {
+        #[arg(long)]
+        baskets: PathBuf,
+        #[arg(long)]
+        min_support: f64,
+        #[arg(long)]
+        min_confidence: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Segmentation silhouette per k on transactions.
+    Segments {
+        #[arg(long)]
+        transactions: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffWhat {
+    /// Add or update a staff member.
+    Add {
+        name: String,
+        /// agent, manager or admin.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Telegram numeric user id.
+        #[arg(long)]
+        telegram: Option<i64>,
+        /// Discord user id.
+        #[arg(long)]
+        discord: Option<u64>,
+    },
+    /// Remove a staff member added with `staff add`.
+    Remove { name: String },
+    /// List staff members from the config file and the store.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportWhat {
+    /// Offers: shown, accepted, held out, and 30-day retention of treated against holdout.
+    Offers {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a chart as PNG: segments, risk, funnel or sentiment.
+    Chart {
+        kind: crmbot::insights::ChartKind,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// KPIs of a period (7d, 30d, week, month, quarter) against the one before.
+    Kpi {
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportWhat {
+    /// Customers: id, name, email, language, plan, created, marketing; other columns become attributes.
+    Customers(ImportArgs),
+    /// Events: customer_id, at, kind and the kind's columns (see README); a row with an amount and no kind is a purchase.
+    Events(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// CSV file with a header, or JSON lines (.jsonl).
+    file: PathBuf,
+    /// Import the valid rows and report the bad ones (default: all or nothing).
+    #[arg(long)]
+    skip_bad: bool,
+    /// Create bare customers for events of unknown customer ids.
+    #[arg(long)]
+    create_customers: bool,
+    /// Rename a column: TARGET=Source Column (join several with +). Repeatable.
+    #[arg(long = "map", value_name = "TARGET=SOURCE")]
+    maps: Vec<String>,
+    /// Column names of a known export: shopify, hubspot, cdnow.
+    #[arg(long)]
+    preset: Option<crmbot::import::Preset>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Sets up logging to stderr; `CRMBOT_LOG` (e.g. `info`, `crmbot=debug`) sets the level.
@@ -88,6 +360,57 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo { customers, seed } => demo_cmd(settings, clock, customers, seed),
         Command::Customer { id, json, recent } => customer_cmd(settings, id, json, recent),
         Command::Run => run_cmd(settings, clock),
+        Command::Import { what } => import_cmd(settings, clock, what),
+        Command::Export { customer, out } => export_cmd(settings, customer, out),
+        Command::Erase { customer, yes } => erase_cmd(settings, clock, customer, yes),
+        Command::Backup { dir } => backup_cmd(settings, dir),
+        Command::Restore { dir } => restore_cmd(settings, dir),
+        Command::Verify { json } => verify_cmd(settings, json),
+        Command::Tickets { state, json } => tickets_cmd(settings, state, json),
+        Command::Staff { what } => staff_cmd(settings, clock, what),
+        Command::Retention => retention_cmd(settings, clock),
+        Command::Train { force, json } => train_cmd(settings, clock, force, json),
+        Command::AtRisk { top, segment, json } => at_risk_cmd(settings, clock, top, segment, json),
+        Command::Eval { what } => eval_cmd(settings, what),
+        Command::Nlu {
+            what: NluWhat::BuildZhSentiment { data, out },
+        } => {
+            let model = crmbot::sentiment::zh::train_model(&data)?;
+            model.save(&out)?;
+            println!(
+                "Wrote the Chinese sentiment model trained on {} to {}.",
+                data.display(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Report {
+            what: ReportWhat::Offers { json },
+        } => report_offers_cmd(settings, clock, json),
+        Command::Report {
+            what: ReportWhat::Chart { kind, out },
+        } => {
+            let store = app::open_store(&settings)?;
+            let (png, caption) = crmbot::insights::chart(&store, kind, clock.now())?;
+            std::fs::write(&out, &png).with_context(|| format!("writing {}", out.display()))?;
+            println!("Wrote {} ({} bytes): {caption}.", out.display(), png.len());
+            Ok(())
+        }
+        Command::Report {
+            what: ReportWhat::Kpi { period, json },
+        } => {
+            let days =
+                crmbot::insights::parse_period(period.as_deref()).map_err(anyhow::Error::msg)?;
+            let store = app::open_store(&settings)?;
+            let report = crmbot::insights::kpis(&store, clock.now(), days)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", crmbot::insights::render_kpis(&report));
+            }
+            Ok(())
+        }
+        Command::Alerts { what } => alerts_cmd(settings, clock, what),
     }
 }
 
@@ -116,6 +439,15 @@ fn chat(
         eprintln!(
             "The store was empty: seeded {} demo customers ({} events, {} past messages).",
             report.customers, report.events, report.interactions
+        );
+        let outcome = training::train(&store, &settings.models, clock.now(), false)?;
+        eprintln!(
+            "Trained the customer models: churn backtest AUC {}, {} customers at risk.",
+            outcome
+                .churn_auc
+                .map(|a| format!("{a:.3}"))
+                .unwrap_or_else(|| "-".into()),
+            outcome.at_risk
         );
     }
     let identity = match identity {
@@ -251,6 +583,604 @@ fn customer_cmd(settings: Settings, id: u64, json: bool, recent: usize) -> Resul
             i.intent.as_deref().unwrap_or("-"),
             i.sentiment.map(|s| format!("{s:+.2}")).unwrap_or_default(),
             i.text.as_deref().unwrap_or("(removed)")
+        );
+    }
+    Ok(())
+}
+
+fn import_cmd(settings: Settings, clock: Arc<dyn Clock>, what: ImportWhat) -> Result<()> {
+    use crmbot::import::{self, ColumnMap, ImportOptions};
+    let (is_customers, args) = match what {
+        ImportWhat::Customers(args) => (true, args),
+        ImportWhat::Events(args) => (false, args),
+    };
+    let mut columns = args.preset.map(ColumnMap::preset).unwrap_or_default();
+    for entry in &args.maps {
+        columns.parse_entry(entry).map_err(anyhow::Error::msg)?;
+    }
+    let options = ImportOptions {
+        skip_bad: args.skip_bad,
+        create_customers: args.create_customers,
+        columns,
+    };
+    let store = app::open_store(&settings)?;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} rows written ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let mut progress = |n: u64| {
+        if let Some(bar) = &bar {
+            bar.set_position(n);
+        }
+    };
+    let report = if is_customers {
+        import::import_customers(&store, &args.file, &options, clock.now(), &mut progress)?
+    } else {
+        import::import_events(&store, &args.file, &options, &mut progress)?
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for bad in &report.bad_rows {
+            println!("bad {bad}");
+        }
+        println!(
+            "{}: {} rows read, {} imported, {} already present, {} bad{}",
+            report.file.display(),
+            report.rows,
+            report.imported,
+            report.already_present,
+            report.bad_rows.len(),
+            if report.customers_created > 0 {
+                format!(", {} customers created", report.customers_created)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if !report.committed {
+        bail!(
+            "nothing was imported: {} bad rows (fix them, or pass --skip-bad to import the valid ones)",
+            report.bad_rows.len()
+        );
+    }
+    Ok(())
+}
+
+fn export_cmd(settings: Settings, id: u64, out: Option<PathBuf>) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let Some(export) = store.export_customer(CustomerId(id))? else {
+        bail!(
+            "there is no customer {id} in {}",
+            settings.store.path.display()
+        );
+    };
+    let text = serde_json::to_string_pretty(&export)?;
+    match out {
+        Some(path) => {
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "Wrote everything held about customer {id} to {}.",
+                path.display()
+            );
+        }
+        None => println!("{text}"),
+    }
+    Ok(())
+}
+
+fn erase_cmd(settings: Settings, clock: Arc<dyn Clock>, id: u64, yes: bool) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    if store.customer(CustomerId(id))?.is_none() {
+        bail!(
+            "there is no customer {id} in {}",
+            settings.store.path.display()
+        );
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("erasing customer {id} needs confirmation: pass --yes");
+        }
+        eprint!(
+            "Erase the personal data and messages of customer {id}? This cannot be undone. Type the id to confirm: "
+        );
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != id.to_string() {
+            bail!("not confirmed; nothing was erased");
+        }
+    }
+    let report = store
+        .erase_customer(CustomerId(id), "operator", clock.now())?
+        .context("the customer disappeared while erasing")?;
+    println!(
+        "Erased customer {id}: personal data removed, {} message texts removed, {} chat identities unlinked. The audit log records it.",
+        report.message_texts_removed, report.identities_unlinked
+    );
+    Ok(())
+}
+
+fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
+    let store = match app::open_store(&settings) {
+        Ok(store) => store,
+        Err(app::AppError::Store(crmbot::store::StoreError::Locked { .. }))
+            if settings.http.enabled =>
+        {
+            return backup_through_running_bot(&settings, &dir);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let report = store.backup(&dir)?;
+    println!(
+        "Backed up {} records in {} trees to {} ({} bytes).",
+        report.records,
+        report.trees,
+        report.file.display(),
+        report.bytes
+    );
+    Ok(())
+}
+
+fn restore_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
+    let options = app::store_options(&settings)?;
+    let (_store, report) = crmbot::store::Store::restore(&dir, &options)?;
+    println!(
+        "Restored {} records in {} trees into {}.",
+        report.records,
+        report.trees,
+        settings.store.path.display()
+    );
+    Ok(())
+}
+
+fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let report = store.verify()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "schema {} · {} customers · {} events · {} interactions · {} tickets",
+            report.schema_version,
+            report.customers,
+            report.events,
+            report.interactions,
+            report.tickets
+        );
+        for problem in &report.problems {
+            println!("problem: {problem}");
+        }
+        if report.problems.is_empty() {
+            println!("No problems found.");
+        }
+    }
+    if !report.problems.is_empty() {
+        bail!("the store has {} problems", report.problems.len());
+    }
+    Ok(())
+}
+
+fn tickets_cmd(settings: Settings, state: Option<String>, json: bool) -> Result<()> {
+    use crmbot::domain::TicketState;
+    let state = match state.as_deref().map(str::to_lowercase).as_deref() {
+        None => None,
+        Some("open") => Some(TicketState::Open),
+        Some("claimed") => Some(TicketState::Claimed),
+        Some("resolved") => Some(TicketState::Resolved),
+        Some(other) => bail!("unknown ticket state {other:?}: expected open, claimed or resolved"),
+    };
+    let store = app::open_store(&settings)?;
+    let tickets = store.tickets(state)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&tickets)?);
+        return Ok(());
+    }
+    if tickets.is_empty() {
+        println!("No tickets.");
+    }
+    for t in &tickets {
+        println!(
+            "#{} P{} {:<8} customer {} via {} opened {} due {} {}— {}",
+            t.id,
+            t.priority,
+            t.state.as_str(),
+            t.customer,
+            t.channel,
+            t.opened.format("%Y-%m-%d %H:%M"),
+            t.sla_due.format("%Y-%m-%d %H:%M"),
+            t.assignee
+                .as_deref()
+                .map(|a| format!("({a}) "))
+                .unwrap_or_default(),
+            t.reasons.join("; ")
+        );
+    }
+    Ok(())
+}
+
+fn report_offers_cmd(settings: Settings, clock: Arc<dyn Clock>, json: bool) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let mut histories = Vec::new();
+    for customer in store.customers() {
+        let events = store.events_of(customer?.id)?;
+        if events.iter().any(|e| {
+            matches!(
+                e.kind,
+                crmbot::domain::EventKind::OfferShown { .. }
+                    | crmbot::domain::EventKind::OfferHeldOut { .. }
+            )
+        }) {
+            histories.push(events);
+        }
+    }
+    let stats = crmbot::routing::offers::report(
+        &settings.offers,
+        histories.iter().map(Vec::as_slice),
+        clock.now(),
+    );
+    if json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+        return Ok(());
+    }
+    let pct = |v: Option<f64>| {
+        v.map(|v| format!("{:.1}%", v * 100.0))
+            .unwrap_or_else(|| "-".into())
+    };
+    for s in &stats {
+        println!(
+            "{}: shown {}, accepted {}, held out {}; 30-day retention treated {} (n={}) vs holdout {} (n={}); uplift {}{}",
+            s.offer,
+            s.shown,
+            s.accepted,
+            s.held_out,
+            pct(s.retention_treated),
+            s.measured_treated,
+            pct(s.retention_holdout),
+            s.measured_holdout,
+            pct(s.uplift),
+            s.uplift_ci95
+                .map(|(lo, hi)| format!(" (95% CI {:.1}% to {:.1}%)", lo * 100.0, hi * 100.0))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Result<()> {
+    use crmbot::config::StaffMember;
+    use crmbot::domain::StaffRole;
+    use crmbot::store::AuditEntry;
+    let store = app::open_store(&settings)?;
+    let audit = |action: &str, name: &str| {
+        store.audit(&AuditEntry {
+            at: clock.now(),
+            actor: "operator".into(),
+            action: action.into(),
+            subject: format!("staff:{name}"),
+            detail: String::new(),
+        })
+    };
+    match what {
+        StaffWhat::Add {
+            name,
+            role,
+            telegram,
+            discord,
+        } => {
+            let role = match role.to_lowercase().as_str() {
+                "agent" => StaffRole::Agent,
+                "manager" => StaffRole::Manager,
+                "admin" => StaffRole::Admin,
+                other => bail!("unknown role {other:?}: expected agent, manager or admin"),
+            };
+            if name.trim().is_empty() || name.contains(char::is_whitespace) {
+                bail!("a staff name is one word, e.g. alice");
+            }
+            let member = StaffMember {
+                name: name.clone(),
+                role,
+                telegram,
+                discord,
+            };
+            store.put_staff(&name, &member)?;
+            audit("staff.add", &name)?;
+            store.durable_blocking()?;
+            println!("{name} is now a staff member ({role:?}).");
+        }
+        StaffWhat::Remove { name } => {
+            if !store.remove_staff(&name)? {
+                bail!(
+                    "{name} was not added with `crmbot staff add` (staff in the config file are removed there)"
+                );
+            }
+            audit("staff.remove", &name)?;
+            store.durable_blocking()?;
+            println!("{name} is no longer a staff member.");
+        }
+        StaffWhat::List { json } => {
+            let mut members: Vec<(StaffMember, &str)> = store
+                .staff::<StaffMember>()?
+                .into_iter()
+                .map(|m| (m, "store"))
+                .collect();
+            for m in &settings.staff {
+                if !members
+                    .iter()
+                    .any(|(x, _)| x.name.eq_ignore_ascii_case(&m.name))
+                {
+                    members.push((m.clone(), "config"));
+                }
+            }
+            if json {
+                let list: Vec<serde_json::Value> = members
+                    .iter()
+                    .map(|(m, from)| serde_json::json!({"member": m, "from": from}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if members.is_empty() {
+                println!("No staff members. Add one with `crmbot staff add NAME --role manager`.");
+            } else {
+                for (m, from) in members {
+                    println!(
+                        "{:<12} {:<8} telegram {:<12} discord {:<20} ({from})",
+                        m.name,
+                        format!("{:?}", m.role).to_lowercase(),
+                        m.telegram
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        m.discord
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn retention_cmd(settings: Settings, clock: Arc<dyn Clock>) -> Result<()> {
+    let days = settings.privacy.retention_days;
+    if days == 0 {
+        println!("privacy.retention_days is 0: message texts are kept.");
+        return Ok(());
+    }
+    let store = app::open_store(&settings)?;
+    let cutoff = clock.now() - chrono::Duration::days(i64::from(days));
+    let removed = store.remove_texts_before(cutoff)?;
+    println!(
+        "Removed {removed} message texts older than {days} days (before {}).",
+        cutoff.format("%Y-%m-%d")
+    );
+    Ok(())
+}
+
+/// Asks the running `crmbot run` (which holds the store) for a consistent backup.
+fn backup_through_running_bot(settings: &Settings, dir: &std::path::Path) -> Result<()> {
+    let token = std::env::var("CRMBOT_API_TOKENS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .find(|t| !t.is_empty())
+        .map(str::to_owned)
+        .context("the store is in use by crmbot run; set CRMBOT_API_TOKENS so the backup can go through its HTTP API")?;
+    let dir = std::path::absolute(dir).context("resolving the backup directory")?;
+    let url = format!("http://{}/api/v1/admin/backup", settings.http.bind);
+    eprintln!("The store is in use by crmbot run; asking it for the backup at {url}.");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let response: serde_json::Value = runtime.block_on(async {
+        let response = reqwest::Client::builder()
+            .no_proxy()
+            .build()?
+            .post(&url)
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "dir": dir }))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await?;
+        if !status.is_success() {
+            bail!(
+                "the running bot refused the backup ({status}): {}",
+                body["error"]["message"]
+            );
+        }
+        Ok::<_, anyhow::Error>(body)
+    })?;
+    println!(
+        "Backed up {} records in {} trees to {} (through the running bot).",
+        response["records"],
+        response["trees"],
+        dir.display()
+    );
+    Ok(())
+}
+
+fn train_cmd(settings: Settings, clock: Arc<dyn Clock>, force: bool, json: bool) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    if store.customer_count() == 0 {
+        bail!("the store has no customers; import some or run `crmbot demo` first");
+    }
+    let outcome = training::train(&store, &settings.models, clock.now(), force)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        return Ok(());
+    }
+    println!(
+        "Trained on {} customers at {}.",
+        outcome.customers,
+        outcome.trained_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    for (kind, version) in &outcome.versions {
+        println!("  {kind}: version {version}");
+    }
+    for (kind, why) in &outcome.skipped {
+        println!("  {kind}: not trained ({why})");
+    }
+    match (outcome.churn_auc, outcome.previous_churn_auc) {
+        (Some(new), Some(old)) if !outcome.churn_replaced => println!(
+            "Churn model NOT replaced: backtest AUC {new:.3} is worse than the one in use ({old:.3}) by more than 0.02; use --force to replace it."
+        ),
+        (Some(new), old) => println!(
+            "Churn backtest ROC AUC {new:.3}{}.",
+            old.map(|o| format!(" (previous model {o:.3})"))
+                .unwrap_or_default()
+        ),
+        _ => {}
+    }
+    if let Some(b) = &outcome.backtest {
+        println!(
+            "  kept {} · precision {:.2} and recall {:.2} at the alert threshold {:.2}",
+            b["kept"].as_str().unwrap_or("?"),
+            b["precision_at_threshold"].as_f64().unwrap_or(0.0),
+            b["recall_at_threshold"].as_f64().unwrap_or(0.0),
+            b["alert_threshold"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!(
+        "Scored {} customers: {} at risk, {} changed lifecycle stage.",
+        outcome.scored, outcome.at_risk, outcome.stage_changes
+    );
+    Ok(())
+}
+
+fn at_risk_cmd(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    top: usize,
+    segment: Option<String>,
+    json: bool,
+) -> Result<()> {
+    let store = app::open_store(&settings)?;
+    let list = crmbot::insights::at_risk(&store, clock.now(), top, segment.as_deref())?;
+    if list.is_empty() && training::stored_models(&store)?.is_none() {
+        bail!("the customer models are not trained yet: run `crmbot train`");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    println!("{}", crmbot::insights::render_at_risk(&list));
+    Ok(())
+}
+
+fn eval_cmd(settings: Settings, what: EvalWhat) -> Result<()> {
+    use crmbot::models::eval;
+    fn show<T: Serialize + std::fmt::Display>(report: T, json: bool) -> Result<()> {
+        if json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            println!("{report}");
+        }
+        Ok(())
+    }
+    match what {
+        EvalWhat::Clv {
+            transactions,
+            calibration_end,
+            json,
+        } => show(eval::eval_clv(&transactions, calibration_end)?, json),
+        EvalWhat::Churn {
+            data,
+            label,
+            positive,
+            drop,
+            json,
+        } => show(
+            eval::eval_churn(&data, &label, positive.as_deref(), &drop)?,
+            json,
+        ),
+        EvalWhat::Rules {
+            baskets,
+            min_support,
+            min_confidence,
+            json,
+        } => show(
+            eval::eval_rules(&baskets, min_support, min_confidence)?,
+            json,
+        ),
+        EvalWhat::Segments { transactions, json } => {
+            show(eval::eval_segments(&transactions)?, json)
+        }
+        EvalWhat::Intents {
+            train,
+            test,
+            data,
+            folds,
+            json,
+        } => {
+            use crmbot::nlu::eval as nlu_eval;
+            let report = match (train.is_empty(), test.is_empty(), data) {
+                (false, false, None) => nlu_eval::eval_intents_files(&train, &test)?,
+                (true, true, Some(data)) => nlu_eval::cross_validate_intents(&data, folds)?,
+                (true, true, None) => nlu_eval::eval_product_intents(&settings.intents_dir)?,
+                _ => bail!(
+                    "give --train and --test, or --data [--folds K], or nothing (the product's intents)"
+                ),
+            };
+            show(report, json)
+        }
+        EvalWhat::Sentiment {
+            data,
+            holdout,
+            json,
+        } => match holdout {
+            Some(fraction) => show(
+                crmbot::sentiment::eval::eval_zh_holdout(&data, fraction)?,
+                json,
+            ),
+            None => show(crmbot::sentiment::eval::eval_sentiment(&data)?, json),
+        },
+    }
+}
+
+fn alerts_cmd(settings: Settings, clock: Arc<dyn Clock>, what: AlertsWhat) -> Result<()> {
+    use crmbot::alerts::{delivery, jobs};
+    let store = app::open_store(&settings)?;
+    if training::stored_models(&store)?.is_none() {
+        bail!("the customer models are not trained yet: run `crmbot train`");
+    }
+    let now = clock.now();
+    let (commit, json) = match what {
+        AlertsWhat::Preview { json } => (false, json),
+        AlertsWhat::RunNow { json } => (true, json),
+    };
+    let digest = jobs::digest(&store, &settings, now, commit)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&digest)?);
+    } else if !commit {
+        println!("{}", digest.render());
+    }
+    if commit {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let report = runtime.block_on(delivery::drain(
+            &store,
+            &delivery::PrintDelivery,
+            &settings.alerts,
+            now,
+        ))?;
+        eprintln!(
+            "Digest: {} newly at risk, {} movers, {} overdue escalations; {} message(s) sent here, {} waiting (quiet hours, rate limit or other channels: `crmbot run` sends them).",
+            digest.new_at_risk.len(),
+            digest.movers.len(),
+            digest.overdue.len(),
+            report.sent,
+            store.pending_outbox()?.len()
         );
     }
     Ok(())

@@ -10,7 +10,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::domain::{Channel, Language, StaffRole};
+pub use crate::alerts::AlertSettings;
+pub use crate::api::HttpSettings;
+use crate::domain::{Language, StaffRole};
+pub use crate::models::pipeline::ModelSettings;
+pub use crate::routing::escalation::{Destination, EscalationSettings};
+pub use crate::routing::offers::OfferSettings;
+pub use crate::routing::surveys::SurveySettings;
 
 /// Everything the process can be told, grouped by the part it configures.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -26,10 +32,24 @@ pub struct Settings {
     pub intents_dir: PathBuf,
     /// Staff members and their roles.
     pub staff: Vec<StaffMember>,
-    /// Where new escalations are announced to staff.
+    /// When conversations go to a person, and where staff hear of it.
     pub escalation: EscalationSettings,
     /// Chat platforms served by `crmbot run`.
     pub channels: ChannelSettings,
+    /// The offer catalogue and its holdout group.
+    pub offers: OfferSettings,
+    /// When satisfaction questions are asked.
+    pub surveys: SurveySettings,
+    /// Churn alerts and the daily digest for team chats.
+    pub alerts: AlertSettings,
+    /// The HTTP API (ingest, lookups, HTTP chat, metrics).
+    pub http: HttpSettings,
+    /// How long personal data is kept.
+    pub privacy: PrivacySettings,
+    /// Customer models: lifecycle thresholds, churn labels, CLV, segments, rules.
+    pub models: ModelSettings,
+    /// Linking a chat identity to an existing customer with a one-time code.
+    pub identity: IdentitySettings,
 }
 
 impl Default for Settings {
@@ -42,6 +62,13 @@ impl Default for Settings {
             staff: Vec::new(),
             escalation: EscalationSettings::default(),
             channels: ChannelSettings::default(),
+            offers: OfferSettings::default(),
+            surveys: SurveySettings::default(),
+            alerts: AlertSettings::default(),
+            http: HttpSettings::default(),
+            privacy: PrivacySettings::default(),
+            models: ModelSettings::default(),
+            identity: IdentitySettings::default(),
         }
     }
 }
@@ -97,8 +124,6 @@ pub struct EngineSettings {
     pub default_language: Language,
     /// Misunderstood messages in a row after which the bot offers a person.
     pub failures_before_human: u8,
-    /// Hours within which an opened ticket should be answered.
-    pub ticket_sla_hours: u32,
 }
 
 impl Default for EngineSettings {
@@ -107,27 +132,33 @@ impl Default for EngineSettings {
             max_message_chars: 4000,
             default_language: Language::En,
             failures_before_human: 2,
-            ticket_sla_hours: 4,
         }
     }
 }
 
-/// Where escalations go.
+/// Linking chat users to customers: the user gives their email, a one-time code goes to
+/// that customer through the code sink, the user types it back.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct EscalationSettings {
-    /// Chats that receive a card for every new ticket (a Telegram group, a Discord channel,
-    /// the console's `staff` chat).
-    pub notify: Vec<Destination>,
+pub struct IdentitySettings {
+    /// Minutes a code stays valid.
+    pub code_ttl_minutes: u32,
+    /// Wrong codes allowed before the attempt is cancelled.
+    pub max_attempts: u8,
+    /// File the codes are appended to (the "log file" sink), when no hook is set.
+    pub code_log: PathBuf,
+    /// URL that receives `{"email", "code", "customer"}` as JSON by POST instead (e.g. the
+    /// shop's mailer).
+    pub code_hook_url: Option<String>,
 }
 
-impl Default for EscalationSettings {
+impl Default for IdentitySettings {
     fn default() -> Self {
-        EscalationSettings {
-            notify: vec![Destination {
-                channel: Channel::Console,
-                chat: "staff".into(),
-            }],
+        IdentitySettings {
+            code_ttl_minutes: 10,
+            max_attempts: 3,
+            code_log: PathBuf::from("data/link-codes.log"),
+            code_hook_url: None,
         }
     }
 }
@@ -219,18 +250,17 @@ impl Default for ConsoleSettings {
     }
 }
 
-/// A chat on a channel that the bot posts to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Destination {
-    /// `console`, `telegram`, `discord` or `http`.
-    pub channel: Channel,
-    /// The chat id on that channel (Telegram chat id, Discord channel id, console chat).
-    pub chat: String,
+/// Retention of personal data.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Message texts older than this many days are removed (daily in `crmbot run`, or
+    /// `crmbot retention`); intents, sentiment and scores are kept. 0 keeps texts.
+    pub retention_days: u32,
 }
 
 /// A staff member who may use staff commands.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffMember {
     /// Name used in `/as staff:NAME`, ticket assignment and the audit log.
@@ -323,6 +353,21 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.escalation.sla_hours.contains(&0) {
+            return Err("escalation.sla_hours: every priority needs at least 1 hour".into());
+        }
+        if self.offers.holdout_percent > 100 {
+            return Err("offers.holdout_percent must be between 0 and 100".into());
+        }
+        let mut offer_ids = std::collections::HashSet::new();
+        for offer in &self.offers.catalogue {
+            if !offer_ids.insert(offer.id.as_str()) {
+                return Err(format!(
+                    "offers.catalogue: the id {:?} appears twice",
+                    offer.id
+                ));
+            }
+        }
         if self.engine.max_message_chars == 0 {
             return Err("engine.max_message_chars must be at least 1".into());
         }

@@ -1,12 +1,21 @@
 //! crmbot
+pub mod alerts;
+pub mod api;
 pub mod app;
 pub mod channels;
+pub mod charts;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod engine;
+pub mod import;
+pub mod insights;
+pub mod metrics;
+pub mod models;
 pub mod nlu;
+pub mod routing;
 pub mod runner;
 pub mod sentiment;
 pub mod store;
+pub mod training;

@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
+use crate::alerts::delivery::{Deliver, DeliveryError, Either, drain};
+use crate::channels::code_sink::CodeSink;
 use crate::domain::{Channel, CustomerId};
 use crate::engine::{Address, Body, Engine, Inbound, Outcome, Sender};
 
@@ -129,8 +131,59 @@ pub async fn run(
         };
         let outcome = engine.handle(inbound).await;
         print_outcome(&outcome, &identity.chat(), output)?;
+        deliver_queued(engine, output).await?;
     }
     output.flush()
+}
+
+/// Delivers what the engine queued for the console (real-time alerts to a console team
+/// chat) and for the code sink (link codes), as `crmbot run`'s deliver job would.
+async fn deliver_queued(engine: &Engine, output: &mut dyn Write) -> std::io::Result<()> {
+    let deps = engine.deps();
+    let Ok(pending) = deps.store.pending_outbox() else {
+        return Ok(());
+    };
+    let now = deps.clock.now();
+    let due = pending
+        .iter()
+        .any(|i| i.not_before <= now && matches!(i.channel, Channel::Console | Channel::Email));
+    if !due {
+        return Ok(());
+    }
+    let printed = Printed::default();
+    let both = Either(printed, CodeSink::new(&deps.settings.identity));
+    if let Err(e) = drain(&deps.store, &both, &deps.settings.alerts, now).await {
+        tracing::error!(error = %e, "delivering queued messages failed");
+    }
+    let lines = std::mem::take(&mut *both.0.lines.lock().unwrap_or_else(|e| e.into_inner()));
+    for (chat, text) in lines {
+        writeln!(
+            output,
+            "bot → console {chat}: {}",
+            text.replace('\n', "\n    ")
+        )?;
+    }
+    Ok(())
+}
+
+/// Collects console items for the loop to print after the drain.
+#[derive(Default)]
+struct Printed {
+    lines: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+impl Deliver for Printed {
+    fn handles(&self, channel: Channel) -> bool {
+        channel == Channel::Console
+    }
+
+    async fn deliver(&self, _: Channel, chat: &str, text: &str) -> Result<(), DeliveryError> {
+        self.lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((chat.to_owned(), text.to_owned()));
+        Ok(())
+    }
 }
 
 fn print_outcome(outcome: &Outcome, chat: &str, output: &mut dyn Write) -> std::io::Result<()> {

@@ -2,6 +2,7 @@
 //! values and deliver the engine's [`Outcome`](crate::engine::Outcome). No business logic
 //! lives here: everything a user sees is decided by the engine.
 
+pub mod code_sink;
 pub mod console;
 pub mod discord;
 pub mod router;

@@ -102,6 +102,10 @@ pub enum EventKind {
     OfferShown {
         offer: String,
     },
+    /// The customer was eligible for the offer but is in its holdout group: not shown.
+    OfferHeldOut {
+        offer: String,
+    },
     OfferAccepted {
         offer: String,
         #[serde(default)]
@@ -135,6 +139,7 @@ impl EventKind {
             EventKind::TicketClosed { .. } => "ticket_closed",
             EventKind::Survey { .. } => "survey",
             EventKind::OfferShown { .. } => "offer_shown",
+            EventKind::OfferHeldOut { .. } => "offer_held_out",
             EventKind::OfferAccepted { .. } => "offer_accepted",
             EventKind::OfferRedeemed { .. } => "offer_redeemed",
             EventKind::StageChanged { .. } => "stage_changed",

@@ -15,6 +15,9 @@ pub enum Channel {
     Http,
     Telegram,
     Discord,
+    /// Not a chat: one-time codes for linking accounts go to the customer's email through
+    /// the configured code sink (a log file or an HTTP hook).
+    Email,
 }
 
 impl Channel {
@@ -22,6 +25,7 @@ impl Channel {
         match self {
             Channel::Console => "console",
             Channel::Http => "http",
+            Channel::Email => "email",
             Channel::Telegram => "telegram",
             Channel::Discord => "discord",
         }

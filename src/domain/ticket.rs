@@ -46,4 +46,7 @@ pub struct Ticket {
     pub claimed_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolution_note: Option<String>,
+    /// When the ticket was last raised again for being unclaimed past its SLA.
+    #[serde(default)]
+    pub sla_raised_at: Option<DateTime<Utc>>,
 }

@@ -4,8 +4,18 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CustomerId, Language, TicketId};
+use crate::domain::{CustomerId, Language, SurveyKind, TicketId};
 use crate::nlu::Intent;
+
+/// What happens after the customer answers an offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterOffer {
+    /// Nothing more (win-back, cross-sell).
+    Nothing,
+    /// The customer wanted to cancel: a declined offer leads to the cancellation question.
+    ConfirmCancel,
+}
 
 /// What the bot is waiting for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -22,6 +32,18 @@ pub enum DialogueState {
     Clarifying { first: Intent, second: Intent },
     /// A ticket is open: a person will answer, the bot only acknowledges.
     WithHuman { ticket: TicketId },
+    /// The bot made an offer and waits for yes or no.
+    OfferPending { offer: String, then: AfterOffer },
+    /// The bot asked for a satisfaction score.
+    AwaitingScore {
+        survey: SurveyKind,
+        ticket: Option<TicketId>,
+    },
+    /// The bot asked what the score was about.
+    AwaitingComment {
+        survey: SurveyKind,
+        ticket: Option<TicketId>,
+    },
 }
 
 /// The persisted conversation record.
@@ -35,4 +57,16 @@ pub struct Conversation {
     /// The customer this conversation belongs to, once known.
     pub customer: Option<CustomerId>,
     pub updated: Option<DateTime<Utc>>,
+    /// Messages the bot answered since the last survey question (a support conversation).
+    #[serde(default)]
+    pub answered: u32,
+    /// When CSAT was last asked in this conversation.
+    #[serde(default)]
+    pub csat_asked: Option<DateTime<Utc>>,
+    /// When NPS was last asked in this conversation.
+    #[serde(default)]
+    pub nps_asked: Option<DateTime<Utc>>,
+    /// An account-linking attempt in progress (leads only).
+    #[serde(default)]
+    pub pending_link: Option<super::linking::PendingLink>,
 }

@@ -9,6 +9,7 @@
 pub mod command;
 pub mod dialogue;
 pub mod facts;
+mod linking;
 pub mod message;
 pub mod respond;
 mod staff;
@@ -19,15 +20,21 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
+use crate::alerts::digest::{self, AlertMemo, ScoredCustomer};
+use crate::alerts::realtime;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Settings, StaffMember};
 use crate::domain::{
     Channel, Customer, CustomerId, Direction, Event, Interaction, Language, StaffRole, Ticket,
     TicketState,
 };
+use crate::metrics::{MessageLabels, Metrics, PriorityLabels};
+use crate::models::pipeline::CustomerScore;
 use crate::nlu::{Entity, Nlu, Parse};
+use crate::routing::CustomerRisk;
 use crate::sentiment::{Sentiment, SentimentAnalyzer};
 use crate::store::{IdentityKey, Store, StoreError};
+use crate::training::{self, ModelsHandle};
 
 use command::Command;
 use dialogue::{Conversation, DialogueState};
@@ -42,6 +49,8 @@ use text::Reply;
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Insight(#[from] crate::insights::InsightError),
 }
 
 /// What the engine is built from; passed in, never global.
@@ -52,6 +61,13 @@ pub struct Deps {
     pub sentiment: Arc<SentimentAnalyzer>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    /// Counters and latencies for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The customer models in use (swapped after a retrain); `None` before any training.
+    pub models: ModelsHandle,
+    /// Held shared by every unit of work that writes (a message, an ingest, a job) and
+    /// exclusively by a backup, which so sees the store between two units of work.
+    pub quiesce: Arc<tokio::sync::RwLock<()>>,
 }
 
 /// The conversation engine. Cheap to clone; share one per process.
@@ -75,6 +91,19 @@ impl Engine {
         &self.deps
     }
 
+    /// Writes a consistent backup while the bot runs: waits for the messages in flight,
+    /// holds new ones back for the duration, then lets them through.
+    pub async fn backup(
+        &self,
+        dir: std::path::PathBuf,
+    ) -> Result<crate::store::BackupReport, StoreError> {
+        let _exclusive = self.deps.quiesce.write().await;
+        let store = self.deps.store.clone();
+        tokio::task::spawn_blocking(move || store.backup(&dir))
+            .await
+            .map_err(|e| StoreError::Conflict(format!("the backup task failed: {e}")))?
+    }
+
     /// Handles one message. Never fails: internal errors are logged and the sender gets an
     /// apology.
     pub async fn handle(&self, inbound: Inbound) -> Outcome {
@@ -82,7 +111,16 @@ impl Engine {
             channel: inbound.channel,
             chat: inbound.chat.clone(),
         };
-        match self.try_handle(inbound).await {
+        let started = std::time::Instant::now();
+        let result = {
+            let _working = self.deps.quiesce.read().await;
+            self.try_handle(inbound).await
+        };
+        self.deps
+            .metrics
+            .handle_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match result {
             Ok(outcome) => outcome,
             Err(error) => {
                 tracing::error!(error = %error, channel = %from.channel, "handling a message failed");
@@ -172,7 +210,14 @@ impl Engine {
                     };
                     return Ok(say(reply, customer.language));
                 }
-                self.handle_customer(customer, &from, &text, inbound.at)
+                let identity = match &inbound.sender {
+                    Sender::ChatUser { user_id, .. } => Some(IdentityKey {
+                        channel: inbound.channel,
+                        user_id: user_id.clone(),
+                    }),
+                    _ => None,
+                };
+                self.handle_customer(customer, identity, &from, &text, inbound.at)
                     .await
             }
         }
@@ -184,9 +229,9 @@ impl Engine {
             Sender::Customer(id) => store.customer(*id)?.map(Actor::Customer),
             Sender::Staff(name) => {
                 let role = self
-                    .deps
-                    .settings
-                    .staff_by_name(name)
+                    .staff_directory()
+                    .into_iter()
+                    .find(|m| m.name.eq_ignore_ascii_case(name))
                     .map(|m| m.role)
                     // The console is the operator's own terminal: trusted as a manager.
                     .unwrap_or(StaffRole::Manager);
@@ -223,11 +268,23 @@ impl Engine {
         })
     }
 
+    /// Staff from the config file, and those added with `crmbot staff add` (which win).
+    pub fn staff_directory(&self) -> Vec<StaffMember> {
+        let mut members: Vec<StaffMember> = self.deps.store.staff().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the stored staff list");
+            Vec::new()
+        });
+        for m in &self.deps.settings.staff {
+            if !members.iter().any(|x| x.name.eq_ignore_ascii_case(&m.name)) {
+                members.push(m.clone());
+            }
+        }
+        members
+    }
+
     fn staff_member(&self, channel: Channel, user_id: &str) -> Option<StaffActor> {
-        self.deps
-            .settings
-            .staff
-            .iter()
+        self.staff_directory()
+            .into_iter()
             .find(|m| match channel {
                 Channel::Telegram => {
                     m.telegram.map(|id| id.to_string()).as_deref() == Some(user_id)
@@ -236,7 +293,7 @@ impl Engine {
                 _ => false,
             })
             .map(|m| StaffActor {
-                name: m.name.clone(),
+                name: m.name,
                 role: m.role,
             })
     }
@@ -245,6 +302,7 @@ impl Engine {
     async fn handle_customer(
         &self,
         customer: Customer,
+        identity: Option<IdentityKey>,
         from: &Address,
         text: &str,
         at: DateTime<Utc>,
@@ -257,24 +315,58 @@ impl Engine {
             .unwrap_or_default();
         let lang = reply_language(&parse, text, &conversation);
         conversation.language = lang;
+        if customer.is_lead {
+            let mut pending = conversation.pending_link.take();
+            let step =
+                self.link_step(&customer, identity.as_ref(), &mut pending, &parse, text, at)?;
+            conversation.pending_link = pending;
+            if let Some(replies) = step {
+                return self
+                    .finish_linking(
+                        &customer,
+                        from,
+                        &parse,
+                        sentiment,
+                        text,
+                        at,
+                        conversation,
+                        &replies,
+                        lang,
+                    )
+                    .await;
+            }
+        }
 
         let events = if respond::needs_history(&parse, &conversation) {
             store.events_of(customer.id)?
         } else {
             Vec::new()
         };
+        let earlier: Vec<f32> = store
+            .recent_interactions_of(customer.id, 12)?
+            .iter()
+            .filter(|i| i.direction == Direction::Inbound)
+            .filter_map(|i| i.sentiment)
+            .collect();
+        let risk = self.customer_risk(customer.id)?;
         let facts = CustomerFacts::from_events(customer, &events, at);
         let order_lookup = self.lookup_order(&parse, &facts)?;
         let nlu = &self.deps.nlu;
         let template = |i, l| nlu.reply(i, l).map(str::to_owned);
+        let acceptances = |offer: &str| store.offer_acceptances(offer).unwrap_or(0);
         let decision = respond::respond(&CustomerTurn {
             parse: &parse,
             sentiment,
             conversation: &conversation,
             facts: &facts,
+            events: &events,
+            earlier_sentiments: &earlier,
+            risk: risk.as_ref(),
             order_lookup,
-            settings: &self.deps.settings.engine,
+            settings: &self.deps.settings,
             template: &template,
+            offer_acceptances: &acceptances,
+            now: at,
         });
         let messages = self
             .apply(
@@ -290,6 +382,110 @@ impl Engine {
             )
             .await?;
         Ok(Outcome { messages })
+    }
+
+    /// Logs a linking turn (a typed code is not stored) and saves the conversation.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_linking(
+        &self,
+        lead: &Customer,
+        from: &Address,
+        parse: &Parse,
+        sentiment: Sentiment,
+        text: &str,
+        at: DateTime<Utc>,
+        mut conversation: Conversation,
+        replies: &[Reply],
+        lang: Language,
+    ) -> Result<Outcome, EngineError> {
+        let store = &self.deps.store;
+        let shown = if text.chars().filter(char::is_ascii_digit).count() == 6 {
+            "(link code)".to_owned()
+        } else {
+            text.to_owned()
+        };
+        let log = |direction, text: String, sentiment| Interaction {
+            customer: lead.id,
+            channel: from.channel,
+            chat: from.chat.clone(),
+            direction,
+            at,
+            text: Some(text),
+            intent: Some("link_account".into()),
+            confidence: Some(parse.confidence()),
+            sentiment,
+            ticket: None,
+        };
+        store.log_interaction(&log(Direction::Inbound, shown, Some(sentiment.score)))?;
+        for r in replies {
+            store.log_interaction(&log(Direction::Outbound, r.render(lang), None))?;
+        }
+        conversation.customer = Some(lead.id);
+        conversation.updated = Some(at);
+        store.put_conversation(from.channel, &from.chat, &conversation)?;
+        store.durable().await?;
+        Ok(Outcome {
+            messages: linking::replies(from, replies, lang),
+        })
+    }
+
+    /// What the models last said about a customer, if they have been trained.
+    fn customer_risk(&self, id: CustomerId) -> Result<Option<CustomerRisk>, EngineError> {
+        Ok(self
+            .deps
+            .store
+            .score::<CustomerScore>(id)
+            .unwrap_or(None)
+            .map(|s| training::risk_of(&s)))
+    }
+
+    /// Re-scores a customer after a message that may have raised their risk, and queues a
+    /// real-time alert when a valuable customer just turned at-risk.
+    fn rescore_and_alert(&self, id: CustomerId, at: DateTime<Utc>) -> Result<(), EngineError> {
+        let models = self
+            .deps
+            .models
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(models) = models else {
+            return Ok(());
+        };
+        let store = &self.deps.store;
+        let Some((previous, now_score)) = training::rescore(store, &models, id, at)? else {
+            return Ok(());
+        };
+        let Some(customer) = store.customer(id)? else {
+            return Ok(());
+        };
+        let scored = ScoredCustomer {
+            id,
+            name: customer.name,
+            risk: training::risk_of(&now_score),
+            at_risk: now_score.churn_alert,
+            expected_loss: now_score.expected_loss,
+        };
+        let was_at_risk = previous.is_some_and(|p| p.churn_alert);
+        let memo: Option<AlertMemo> = store.alert_state(id).unwrap_or(None);
+        let settings = &self.deps.settings.alerts;
+        if realtime::should_alert(settings, was_at_risk, &scored, memo, at) {
+            let text = realtime::render(&scored);
+            for to in &settings.destinations {
+                store.enqueue(to.channel, &to.chat, &text, "alert", at)?;
+            }
+            let band = digest::band(
+                scored.risk.churn_probability.unwrap_or(0.0),
+                settings.band_width,
+            );
+            store.put_alert_state(
+                id,
+                &AlertMemo {
+                    last_alert: at,
+                    band,
+                },
+            )?;
+        }
+        Ok(())
     }
 
     fn lookup_order(
@@ -340,11 +536,11 @@ impl Engine {
         let mut state = decision.state;
         let mut ticket_id = None;
         let mut opened = None;
-        if let Some(reasons) = decision.open_ticket {
-            let ticket = self.open_ticket(customer, from, reasons, at)?;
+        if let Some(request) = decision.open_ticket {
+            let ticket = self.open_ticket(customer, from, request.reasons, request.priority, at)?;
             replies.push(Reply::TicketOpened {
                 ticket: ticket.id,
-                sla_hours: self.deps.settings.engine.ticket_sla_hours,
+                sla_hours: self.deps.settings.escalation.sla_for(ticket.priority),
             });
             state = DialogueState::WithHuman { ticket: ticket.id };
             ticket_id = Some(ticket.id);
@@ -353,10 +549,37 @@ impl Engine {
         if let DialogueState::WithHuman { ticket } = state {
             ticket_id = Some(ticket);
         }
+        // A positive message cannot make a customer riskier; events and tickets can.
+        let changed_risk = opened.is_some() || !decision.events.is_empty();
         for kind in decision.events {
+            if let crate::domain::EventKind::OfferAccepted { offer, .. } = &kind {
+                store.count_offer_acceptance(offer)?;
+            }
             store.append_event(&Event { customer, at, kind })?;
         }
-        let intent = decision.intent.map(|i| i.as_str().to_owned());
+        let intent = decision
+            .log_as
+            .map(str::to_owned)
+            .or_else(|| decision.intent.map(|i| i.as_str().to_owned()));
+        self.deps
+            .metrics
+            .messages
+            .get_or_create(&MessageLabels {
+                channel: from.channel.as_str().to_owned(),
+                intent: intent
+                    .clone()
+                    .unwrap_or_else(|| understanding_name(parse).to_owned()),
+            })
+            .inc();
+        if let Some(ticket) = &opened {
+            self.deps
+                .metrics
+                .escalations
+                .get_or_create(&PriorityLabels {
+                    priority: ticket.priority.to_string(),
+                })
+                .inc();
+        }
         store.log_interaction(&Interaction {
             customer,
             channel: from.channel,
@@ -388,6 +611,15 @@ impl Engine {
         }
         conversation.state = state;
         conversation.failures = decision.failures;
+        match decision.asked {
+            Some(crate::domain::SurveyKind::Csat) => {
+                conversation.csat_asked = Some(at);
+                conversation.answered = 0;
+            }
+            Some(crate::domain::SurveyKind::Nps) => conversation.nps_asked = Some(at),
+            None if decision.intent.is_some() => conversation.answered += 1,
+            None => {}
+        }
         conversation.customer = Some(customer);
         conversation.updated = Some(at);
         store.put_conversation(from.channel, &from.chat, &conversation)?;
@@ -407,6 +639,16 @@ impl Engine {
                 ));
             }
         }
+        if self
+            .deps
+            .models
+            .read()
+            .map(|m| m.is_some())
+            .unwrap_or(false)
+            && (sentiment.score < 0.0 || changed_risk)
+        {
+            self.rescore_and_alert(customer, at)?;
+        }
         // Nothing is acknowledged before it is on disk.
         store.durable().await?;
         Ok(messages)
@@ -417,16 +659,17 @@ impl Engine {
         customer: CustomerId,
         from: &Address,
         reasons: Vec<String>,
+        priority: u8,
         at: DateTime<Utc>,
     ) -> Result<Ticket, EngineError> {
         let store = &self.deps.store;
         let id = store.next_ticket_id()?;
-        let sla = Duration::hours(i64::from(self.deps.settings.engine.ticket_sla_hours));
+        let sla = Duration::hours(i64::from(self.deps.settings.escalation.sla_for(priority)));
         let ticket = Ticket {
             id,
             customer,
             reasons: reasons.clone(),
-            priority: 3,
+            priority,
             state: TicketState::Open,
             assignee: None,
             channel: from.channel,
@@ -436,6 +679,7 @@ impl Engine {
             claimed_at: None,
             resolved_at: None,
             resolution_note: None,
+            sla_raised_at: None,
         };
         store.put_ticket(&ticket)?;
         store.append_event(&Event {

@@ -4,12 +4,18 @@
 //! No I/O here: the shell in `engine/mod.rs` loads the inputs from the store and applies
 //! the [`Decision`] afterwards, so this is testable and benchmarkable on plain values.
 
-use crate::config::EngineSettings;
-use crate::domain::{CustomerId, EventKind, Language};
+use chrono::{DateTime, Utc};
+
+use crate::config::Settings;
+use crate::domain::{CustomerId, Event, EventKind, Language, SurveyKind};
 use crate::nlu::{Entity, Intent, Parse, Role, Understanding};
+use crate::routing::CustomerRisk;
+use crate::routing::escalation::Signals;
+use crate::routing::offers::{OfferContext, OfferMoment, OfferPick, offer_code};
+use crate::routing::surveys::parse_score;
 use crate::sentiment::Sentiment;
 
-use super::dialogue::{Conversation, DialogueState};
+use super::dialogue::{AfterOffer, Conversation, DialogueState};
 use super::facts::{CustomerFacts, OrderLookup};
 use super::text::Reply;
 
@@ -22,11 +28,27 @@ pub struct CustomerTurn<'a> {
     pub sentiment: Sentiment,
     pub conversation: &'a Conversation,
     pub facts: &'a CustomerFacts,
+    /// The customer's events, when [`needs_history`] said so (else empty).
+    pub events: &'a [Event],
+    /// Sentiments of the customer's recent earlier messages, oldest first.
+    pub earlier_sentiments: &'a [f32],
+    /// What the models say about the customer, if they have been trained.
+    pub risk: Option<&'a CustomerRisk>,
     /// The result of looking up an order id mentioned in the message, if one was.
     pub order_lookup: Option<OrderLookup>,
-    pub settings: &'a EngineSettings,
+    pub settings: &'a Settings,
     /// Fixed reply templates from the intents files.
     pub template: &'a dyn Fn(Intent, Language) -> Option<String>,
+    /// Acceptances of an offer so far, by everyone (for budgets).
+    pub offer_acceptances: &'a dyn Fn(&str) -> u32,
+    pub now: DateTime<Utc>,
+}
+
+/// A ticket to open: the shell assigns its number and tells the customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRequest {
+    pub reasons: Vec<String>,
+    pub priority: u8,
 }
 
 /// What to do about one customer message.
@@ -35,30 +57,39 @@ pub struct Decision {
     pub replies: Vec<Reply>,
     pub state: DialogueState,
     pub failures: u8,
-    /// Events to record for the customer (e.g. a cancellation).
+    /// Events to record for the customer (a cancellation, an offer shown, a survey answer).
     pub events: Vec<EventKind>,
-    /// Open a ticket with these reasons (the shell assigns the number and tells the customer).
-    pub open_ticket: Option<Vec<String>>,
+    pub open_ticket: Option<TicketRequest>,
     /// The intent this turn was answered as, for the interaction log.
     pub intent: Option<Intent>,
+    /// A name for the log when the turn was not an intent (e.g. `survey_comment`).
+    pub log_as: Option<&'static str>,
+    /// A survey question asked in this turn.
+    pub asked: Option<SurveyKind>,
 }
 
-/// Whether answering needs the customer's orders and billing (loaded from their events).
+/// Whether answering needs the customer's events (orders, billing, offers, surveys).
 pub fn needs_history(parse: &Parse, conversation: &Conversation) -> bool {
-    matches!(conversation.state, DialogueState::ConfirmCancel)
-        || matches!(
-            parse.intent(),
-            Some(
-                Intent::OrderStatus
-                    | Intent::DeliveryProblem
-                    | Intent::ReturnItem
-                    | Intent::RefundRequest
-                    | Intent::CancelSubscription
-                    | Intent::BillingQuestion
-                    | Intent::PaymentFailed
-                    | Intent::ChangePlan
-            )
+    !matches!(
+        conversation.state,
+        DialogueState::Idle | DialogueState::WithHuman { .. }
+    ) || matches!(
+        parse.intent(),
+        Some(
+            Intent::OrderStatus
+                | Intent::DeliveryProblem
+                | Intent::ReturnItem
+                | Intent::RefundRequest
+                | Intent::CancelSubscription
+                | Intent::BillingQuestion
+                | Intent::PaymentFailed
+                | Intent::ChangePlan
+                | Intent::Greeting
+                | Intent::Goodbye
+                | Intent::Thanks
+                | Intent::Praise
         )
+    )
 }
 
 /// Decides the answer to one customer message.
@@ -70,8 +101,9 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
         events: Vec::new(),
         open_ticket: None,
         intent: turn.parse.intent(),
+        log_as: None,
+        asked: None,
     };
-    let intent = turn.parse.intent();
 
     // A person holds the conversation: acknowledge only.
     if let DialogueState::WithHuman { ticket } = turn.conversation.state {
@@ -79,38 +111,8 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
         decision.replies.push(Reply::WithHuman { ticket });
         return decision;
     }
-
-    // Answers to a question the bot asked.
-    match (&turn.conversation.state, intent) {
-        (DialogueState::ConfirmCancel, Some(Intent::Affirm)) => {
-            decision.failures = 0;
-            if turn.facts.subscription.as_ref().is_some_and(|s| s.active) {
-                decision.events.push(EventKind::SubscriptionCancel {
-                    reason: Some("cancelled in chat".into()),
-                });
-                decision.replies.push(Reply::Cancelled);
-            } else {
-                decision.replies.push(Reply::NothingToCancel);
-            }
-            return decision;
-        }
-        (DialogueState::ConfirmCancel, Some(Intent::Deny)) => {
-            decision.failures = 0;
-            decision.replies.push(Reply::KeepsSubscription);
-            return decision;
-        }
-        (DialogueState::OfferedHuman { reason }, Some(Intent::Affirm)) => {
-            decision.failures = 0;
-            decision.open_ticket = Some(vec![reason.clone()]);
-            decision.intent = Some(Intent::HumanAgent);
-            return decision;
-        }
-        (DialogueState::OfferedHuman { .. }, Some(Intent::Deny)) => {
-            decision.failures = 0;
-            decision.replies.push(Reply::HumanDeclined);
-            return decision;
-        }
-        _ => {}
+    if answer_pending_question(turn, &mut decision) {
+        return decision;
     }
 
     // A question about somebody else's data gets the same answer whether or not it exists.
@@ -120,12 +122,31 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
         return decision;
     }
 
+    // Escalation rules run on every message, understood or not.
+    let escalation = turn.settings.escalation.evaluate(&Signals {
+        intent: turn.parse.intent(),
+        text: &turn.parse.normalized,
+        sentiment: turn.sentiment.score,
+        earlier: turn.earlier_sentiments,
+        risk: turn.risk,
+    });
+    if let Some(escalation) = escalation {
+        decision.failures = 0;
+        if turn.sentiment.score <= APOLOGY_SENTIMENT
+            || turn.parse.intent() == Some(Intent::Complaint)
+        {
+            decision.replies.push(Reply::Sorry);
+        }
+        decision.open_ticket = Some(TicketRequest {
+            reasons: escalation.reasons,
+            priority: escalation.priority,
+        });
+        return decision;
+    }
+
     let intent = match &turn.parse.understanding {
         Understanding::Confident(intent) => *intent,
-        Understanding::OutOfScope => {
-            decision.replies.push(Reply::OutOfScope);
-            return decision;
-        }
+        Understanding::OutOfScope => return misunderstood(decision, turn, Reply::OutOfScope),
         Understanding::Ambiguous(first, second) => {
             return misunderstood(
                 decision,
@@ -140,17 +161,111 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
     };
     decision.failures = 0;
 
-    if turn.sentiment.score <= APOLOGY_SENTIMENT && intent != Intent::Complaint {
+    if turn.sentiment.score <= APOLOGY_SENTIMENT {
         decision.replies.push(Reply::Sorry);
     }
     answer_intent(intent, turn, &mut decision);
     decision
 }
 
+/// Handles an answer to a question the bot asked; `false` if the message is something else.
+fn answer_pending_question(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
+    let intent = turn.parse.intent();
+    match (&turn.conversation.state, intent) {
+        (DialogueState::ConfirmCancel, Some(Intent::Affirm)) => {
+            if turn.facts.subscription.as_ref().is_some_and(|s| s.active) {
+                decision.events.push(EventKind::SubscriptionCancel {
+                    reason: Some("cancelled in chat".into()),
+                });
+                decision.replies.push(Reply::Cancelled);
+            } else {
+                decision.replies.push(Reply::NothingToCancel);
+            }
+        }
+        (DialogueState::ConfirmCancel, Some(Intent::Deny)) => {
+            decision.replies.push(Reply::KeepsSubscription)
+        }
+        (DialogueState::OfferedHuman { reason }, Some(Intent::Affirm)) => {
+            decision.open_ticket = Some(TicketRequest {
+                reasons: vec![reason.clone()],
+                priority: 3,
+            });
+            decision.intent = Some(Intent::HumanAgent);
+        }
+        (DialogueState::OfferedHuman { .. }, Some(Intent::Deny)) => {
+            decision.replies.push(Reply::HumanDeclined)
+        }
+        (DialogueState::OfferPending { offer, .. }, Some(Intent::Affirm)) => {
+            let valid_days = turn
+                .settings
+                .offers
+                .by_id(offer)
+                .map_or(30, |o| o.valid_days);
+            let code = offer_code(turn.facts.customer.id, offer);
+            decision.events.push(EventKind::OfferAccepted {
+                offer: offer.clone(),
+                code: Some(code.clone()),
+            });
+            decision
+                .replies
+                .push(Reply::OfferAccepted { code, valid_days });
+            decision.log_as = Some("offer_accepted");
+        }
+        (DialogueState::OfferPending { then, .. }, Some(Intent::Deny)) => {
+            decision.replies.push(Reply::OfferDeclined);
+            decision.log_as = Some("offer_declined");
+            if *then == AfterOffer::ConfirmCancel {
+                decision.replies.push(Reply::AskCancelConfirm);
+                decision.state = DialogueState::ConfirmCancel;
+            }
+        }
+        (DialogueState::AwaitingScore { survey, ticket }, _) => {
+            let Some(score) = parse_score(&turn.parse.normalized, *survey) else {
+                return false;
+            };
+            decision.events.push(EventKind::Survey {
+                survey: *survey,
+                score,
+            });
+            decision.replies.push(Reply::AskComment);
+            decision.state = DialogueState::AwaitingComment {
+                survey: *survey,
+                ticket: *ticket,
+            };
+            decision.log_as = Some("survey_answer");
+        }
+        (DialogueState::AwaitingComment { .. }, i) if !is_new_request(i) => {
+            decision.replies.push(Reply::ThanksForFeedback);
+            decision.log_as = Some("survey_comment");
+        }
+        _ => return false,
+    }
+    decision.failures = 0;
+    true
+}
+
+/// Whether a message after a survey question asks for something new rather than comments.
+fn is_new_request(intent: Option<Intent>) -> bool {
+    intent.is_some_and(|i| {
+        !matches!(
+            i,
+            Intent::Praise
+                | Intent::Complaint
+                | Intent::Thanks
+                | Intent::Affirm
+                | Intent::Deny
+                | Intent::Goodbye
+        )
+    })
+}
+
 fn misunderstood(mut decision: Decision, turn: &CustomerTurn<'_>, reply: Reply) -> Decision {
     decision.failures = decision.failures.saturating_add(1);
-    if decision.failures >= turn.settings.failures_before_human {
-        decision.replies.push(Reply::NotUnderstood);
+    if decision.failures >= turn.settings.engine.failures_before_human {
+        decision.replies.push(match reply {
+            Reply::Clarify { .. } => Reply::NotUnderstood,
+            other => other,
+        });
         decision.replies.push(Reply::OfferHuman);
         decision.state = DialogueState::OfferedHuman {
             reason: format!("{} messages in a row not understood", decision.failures),
@@ -185,87 +300,197 @@ fn asks_for_someone_else(parse: &Parse, facts: &CustomerFacts) -> bool {
     })
 }
 
+/// Picks an offer for the moment; shows it or records the holdout.
+fn make_offer(turn: &CustomerTurn<'_>, moment: OfferMoment, decision: &mut Decision) -> bool {
+    if !turn.facts.customer.consent.marketing && moment != OfferMoment::Retention {
+        return false;
+    }
+    let ctx = OfferContext {
+        customer: turn.facts.customer.id,
+        risk: turn.risk,
+        events: turn.events,
+        accepted_total: turn.offer_acceptances,
+        now: turn.now,
+    };
+    match turn.settings.offers.pick(moment, &ctx) {
+        Some(OfferPick::Show(offer)) => {
+            decision.events.push(EventKind::OfferShown {
+                offer: offer.id.clone(),
+            });
+            decision
+                .replies
+                .push(Reply::Template(offer.text(turn.parse.language).to_owned()));
+            decision.state = DialogueState::OfferPending {
+                offer: offer.id.clone(),
+                then: if moment == OfferMoment::Retention {
+                    AfterOffer::ConfirmCancel
+                } else {
+                    AfterOffer::Nothing
+                },
+            };
+            true
+        }
+        Some(OfferPick::HoldOut(offer)) => {
+            decision.events.push(EventKind::OfferHeldOut {
+                offer: offer.id.clone(),
+            });
+            false
+        }
+        None => false,
+    }
+}
+
+/// Asks CSAT at the end of a support conversation, or NPS when it is due.
+fn maybe_survey(turn: &CustomerTurn<'_>, decision: &mut Decision) {
+    let surveys = &turn.settings.surveys;
+    let c = &turn.facts.customer;
+    if c.is_lead {
+        return;
+    }
+    let conv = turn.conversation;
+    if conv.answered >= 1
+        && surveys.due(
+            SurveyKind::Csat,
+            turn.events,
+            conv.csat_asked,
+            c.created,
+            turn.now,
+        )
+    {
+        decision.replies.push(Reply::AskCsat { ticket: None });
+        decision.state = DialogueState::AwaitingScore {
+            survey: SurveyKind::Csat,
+            ticket: None,
+        };
+        decision.asked = Some(SurveyKind::Csat);
+    } else if surveys.due(
+        SurveyKind::Nps,
+        turn.events,
+        conv.nps_asked,
+        c.created,
+        turn.now,
+    ) {
+        decision.replies.push(Reply::AskNps);
+        decision.state = DialogueState::AwaitingScore {
+            survey: SurveyKind::Nps,
+            ticket: None,
+        };
+        decision.asked = Some(SurveyKind::Nps);
+    }
+}
+
 fn answer_intent(intent: Intent, turn: &CustomerTurn<'_>, decision: &mut Decision) {
     let facts = turn.facts;
     let lead = facts.customer.is_lead;
     let template = |i: Intent| (turn.template)(i, turn.parse.language).map(Reply::Template);
-    let replies = &mut decision.replies;
     if intent.role() == Role::Staff {
-        replies.push(Reply::StaffOnly);
+        decision.replies.push(Reply::StaffOnly);
         return;
     }
     match intent {
-        Intent::Greeting => replies.push(Reply::Greeting {
-            name: first_name(&facts.customer.name),
-        }),
-        Intent::Goodbye => replies.push(template(intent).unwrap_or(Reply::Goodbye)),
-        Intent::Thanks | Intent::Praise => replies.push(template(intent).unwrap_or(Reply::Thanks)),
-        Intent::Help => replies.push(Reply::Help { staff: false }),
-        Intent::OrderStatus | Intent::DeliveryProblem if lead => replies.push(Reply::LeadNoAccount),
-        Intent::OrderStatus | Intent::DeliveryProblem => {
-            match &turn.order_lookup {
-                Some(OrderLookup::Mine(order)) => replies.push(Reply::OrderStatus(order.clone())),
-                Some(OrderLookup::NotFound(id)) => replies.push(Reply::OrderNotFound {
-                    order_id: id.clone(),
-                }),
-                None => match facts.orders.first() {
-                    Some(order) => replies.push(Reply::LatestOrder(order.clone())),
-                    None => replies.push(Reply::NoOrders),
-                },
+        Intent::Greeting => {
+            decision.replies.push(Reply::Greeting {
+                name: first_name(&facts.customer.name),
+            });
+            let returning = turn
+                .risk
+                .and_then(|r| r.stage.as_deref())
+                .is_some_and(|s| s == "at_risk" || s == "churned");
+            if returning {
+                make_offer(turn, OfferMoment::WinBack, decision);
             }
+        }
+        Intent::Goodbye | Intent::Thanks | Intent::Praise => {
+            let fixed = match intent {
+                Intent::Goodbye => Reply::Goodbye,
+                _ => Reply::Thanks,
+            };
+            decision.replies.push(template(intent).unwrap_or(fixed));
+            maybe_survey(turn, decision);
+        }
+        Intent::Help => decision.replies.push(Reply::Help { staff: false }),
+        Intent::OrderStatus | Intent::DeliveryProblem if lead => {
+            decision.replies.push(Reply::LeadNoAccount)
+        }
+        Intent::OrderStatus | Intent::DeliveryProblem => {
+            let reply = match &turn.order_lookup {
+                Some(OrderLookup::Mine(order)) => Reply::OrderStatus(order.clone()),
+                Some(OrderLookup::NotFound(id)) => Reply::OrderNotFound {
+                    order_id: id.clone(),
+                },
+                None => match facts.orders.first() {
+                    Some(order) => Reply::LatestOrder(order.clone()),
+                    None => Reply::NoOrders,
+                },
+            };
+            decision.replies.push(reply);
             if intent == Intent::DeliveryProblem {
-                replies.push(Reply::OfferHuman);
+                decision.replies.push(Reply::OfferHuman);
                 decision.state = DialogueState::OfferedHuman {
                     reason: "delivery problem".into(),
                 };
             }
         }
         Intent::BillingQuestion | Intent::PaymentFailed | Intent::ChangePlan if lead => {
-            replies.push(Reply::LeadNoAccount)
+            decision.replies.push(Reply::LeadNoAccount)
         }
-        Intent::BillingQuestion | Intent::PaymentFailed | Intent::ChangePlan => {
-            replies.push(Reply::Billing(facts.subscription.clone()))
+        Intent::BillingQuestion | Intent::PaymentFailed | Intent::ChangePlan => decision
+            .replies
+            .push(Reply::Billing(facts.subscription.clone())),
+        Intent::Pricing => decision
+            .replies
+            .push(template(intent).unwrap_or(Reply::Billing(None))),
+        Intent::AccountAccess | Intent::UpdateDetails if lead => {
+            decision.replies.push(Reply::LeadNoAccount)
         }
-        Intent::Pricing => replies.push(template(intent).unwrap_or(Reply::Billing(None))),
-        Intent::AccountAccess | Intent::UpdateDetails if lead => replies.push(Reply::LeadNoAccount),
-        Intent::AccountAccess | Intent::UpdateDetails => {
-            replies.push(Reply::Profile(facts.customer.clone()))
-        }
+        Intent::AccountAccess | Intent::UpdateDetails => decision
+            .replies
+            .push(Reply::Profile(facts.customer.clone())),
         Intent::CancelSubscription => {
             if facts.subscription.as_ref().is_some_and(|s| s.active) {
-                replies.push(Reply::AskCancelConfirm);
-                decision.state = DialogueState::ConfirmCancel;
+                if !make_offer(turn, OfferMoment::Retention, decision) {
+                    decision.replies.push(Reply::AskCancelConfirm);
+                    decision.state = DialogueState::ConfirmCancel;
+                }
             } else {
-                replies.push(Reply::NothingToCancel);
+                decision.replies.push(Reply::NothingToCancel);
             }
         }
         Intent::Complaint => {
-            replies.push(Reply::Sorry);
-            replies.push(Reply::OfferHuman);
+            decision.replies.push(Reply::Sorry);
+            decision.replies.push(Reply::OfferHuman);
             decision.state = DialogueState::OfferedHuman {
                 reason: "complaint".into(),
             };
         }
         Intent::ReturnItem | Intent::RefundRequest | Intent::ProductQuestion => {
             if let Some(t) = template(intent) {
-                replies.push(t);
+                decision.replies.push(t);
             }
-            replies.push(Reply::OfferHuman);
+            decision.replies.push(Reply::OfferHuman);
             decision.state = DialogueState::OfferedHuman {
                 reason: intent.as_str().replace('_', " "),
             };
         }
-        Intent::HumanAgent => decision.open_ticket = Some(vec!["asked for a person".into()]),
-        Intent::DeleteMyData => {
-            decision.open_ticket = Some(vec!["asked to delete their data".into()])
+        Intent::HumanAgent => {
+            decision.open_ticket = Some(TicketRequest {
+                reasons: vec!["asked for a person".into()],
+                priority: 3,
+            })
         }
-        Intent::Affirm | Intent::Deny => replies.push(Reply::HumanDeclined),
+        Intent::DeleteMyData => {
+            decision.open_ticket = Some(TicketRequest {
+                reasons: vec!["asked to delete their data (crmbot erase)".into()],
+                priority: 4,
+            })
+        }
+        Intent::Affirm | Intent::Deny => decision.replies.push(Reply::HumanDeclined),
         Intent::AtRisk
         | Intent::CustomerLookup
         | Intent::SegmentSummary
         | Intent::KpiReport
         | Intent::OpenTickets
-        | Intent::ChurnReport => replies.push(Reply::StaffOnly),
+        | Intent::ChurnReport => decision.replies.push(Reply::StaffOnly),
     }
 }
 

@@ -6,12 +6,14 @@ use chrono::{DateTime, Utc};
 use super::command::Command;
 use super::dialogue::{Conversation, DialogueState};
 use super::facts::CustomerFacts;
-use super::message::{Address, Outbound};
+use super::message::{Address, Image, Outbound};
 use super::text::Reply;
 use super::{Engine, EngineError};
 use crate::domain::{
-    Customer, CustomerId, Direction, Interaction, Language, StaffRole, Ticket, TicketState,
+    Customer, CustomerId, Direction, Interaction, Language, StaffRole, SurveyKind, Ticket,
+    TicketState,
 };
+use crate::insights::{self, ChartKind};
 use crate::nlu::{Entity, Intent, Parse};
 use crate::store::AuditEntry;
 
@@ -52,7 +54,57 @@ fn request_from_intent(parse: &Parse) -> StaffRequest {
     }
 }
 
+/// The least role a command needs: agents work tickets and look customers up; managers
+/// also see the whole base (risk lists, segments, KPIs, reports) and move tickets.
+fn required_role(command: &Command) -> StaffRole {
+    match command {
+        Command::Help
+        | Command::Customer(_)
+        | Command::Tickets
+        | Command::Claim(_)
+        | Command::Reply(..)
+        | Command::Resolve(..) => StaffRole::Agent,
+        Command::AtRisk { .. }
+        | Command::Segments
+        | Command::Kpi(_)
+        | Command::ReportChurn
+        | Command::Transfer(..) => StaffRole::Manager,
+    }
+}
+
+fn role_name(role: StaffRole) -> &'static str {
+    match role {
+        StaffRole::Agent => "agent",
+        StaffRole::Manager => "manager",
+        StaffRole::Admin => "admin",
+    }
+}
+
 impl Engine {
+    fn models_trained(&self) -> bool {
+        self.deps
+            .models
+            .read()
+            .map(|m| m.is_some())
+            .unwrap_or(false)
+    }
+
+    /// A chart as a message; a chart that cannot be drawn becomes a line saying why.
+    fn chart_message(&self, to: &Address, kind: ChartKind, at: DateTime<Utc>) -> Option<Outbound> {
+        match insights::chart(&self.deps.store, kind, at) {
+            Ok((png, caption)) => Some(Outbound {
+                to: to.clone(),
+                text: caption.clone(),
+                buttons: Vec::new(),
+                image: Some(Image { png, caption }),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "a chart could not be drawn");
+                Some(Outbound::text(to.clone(), format!("(no chart: {e})")))
+            }
+        }
+    }
+
     pub(super) async fn handle_staff(
         &self,
         actor: &StaffActor,
@@ -78,6 +130,15 @@ impl Engine {
                 )));
             }
         };
+        let needed = required_role(&command);
+        if actor.role < needed {
+            self.audit_staff(at, &actor.name, "access.denied", &format!("{command:?}"))?;
+            return Ok(say(format!(
+                "Sorry, that needs the {} role; you are {}.",
+                role_name(needed),
+                role_name(actor.role)
+            )));
+        }
         let out = match command {
             Command::Help => say(Reply::Help { staff: true }.render(lang)),
             Command::Customer(query) => match self.find_customer(&query)? {
@@ -88,12 +149,49 @@ impl Engine {
                 None => say(Reply::UnknownCustomer { id: query }.render(lang)),
             },
             Command::Tickets => say(self.ticket_list()?),
-            Command::AtRisk { .. } | Command::Segments | Command::Kpi(_) | Command::ReportChurn => {
+            Command::AtRisk { .. } | Command::Segments | Command::ReportChurn
+                if !self.models_trained() =>
+            {
                 say(Reply::ModelsNotReady.render(lang))
+            }
+            Command::AtRisk { segment, top } => {
+                let list =
+                    insights::at_risk(&self.deps.store, at, top.unwrap_or(10), segment.as_deref())?;
+                self.audit_staff(
+                    at,
+                    &actor.name,
+                    "insights.at_risk",
+                    &format!("{} customers", list.len()),
+                )?;
+                say(insights::render_at_risk(&list))
+            }
+            Command::Segments => {
+                let list = insights::segments(&self.deps.store)?;
+                let mut out = say(insights::render_segments(&list));
+                out.extend(self.chart_message(from, ChartKind::Segments, at));
+                out
+            }
+            Command::Kpi(period) => match insights::parse_period(period.as_deref()) {
+                Ok(days) => say(insights::render_kpis(&insights::kpis(
+                    &self.deps.store,
+                    at,
+                    days,
+                )?)),
+                Err(message) => say(message),
+            },
+            Command::ReportChurn => {
+                let mut out = say(
+                    "Churn report: risk distribution, lifecycle funnel, sentiment over time."
+                        .into(),
+                );
+                for kind in [ChartKind::Risk, ChartKind::Funnel, ChartKind::Sentiment] {
+                    out.extend(self.chart_message(from, kind, at));
+                }
+                out
             }
             Command::Claim(id) => self.claim(actor, id, at, from)?,
             Command::Reply(id, text) => self.relay(actor, id, text, at, from).await?,
-            Command::Resolve(id, note) => self.resolve(actor, id, note, at, from)?,
+            Command::Resolve(id, note) => self.resolve(actor, id, note, at, from).await?,
             Command::Transfer(id, to) => self.transfer(actor, id, &to, at, from)?,
         };
         Ok(out)
@@ -355,7 +453,7 @@ impl Engine {
         ])
     }
 
-    fn resolve(
+    async fn resolve(
         &self,
         actor: &StaffActor,
         id: u64,
@@ -379,7 +477,7 @@ impl Engine {
             at,
             kind: crate::domain::EventKind::TicketClosed { ticket: id },
         })?;
-        // The bot takes the conversation back.
+        // The bot takes the conversation back, and asks how it went.
         let mut conversation: Conversation = self
             .deps
             .store
@@ -387,10 +485,54 @@ impl Engine {
             .unwrap_or_default();
         if conversation.state == (DialogueState::WithHuman { ticket: id }) {
             conversation.state = DialogueState::Idle;
-            self.deps
-                .store
-                .put_conversation(ticket.channel, &ticket.chat, &conversation)?;
         }
+        let mut out = vec![Outbound::text(
+            from.clone(),
+            format!("Ticket #{id} is resolved."),
+        )];
+        let customer = self.deps.store.customer(ticket.customer)?;
+        let events = self.deps.store.events_of(ticket.customer)?;
+        let due = customer.as_ref().is_some_and(|c| {
+            !c.is_lead
+                && self.deps.settings.surveys.due(
+                    SurveyKind::Csat,
+                    &events,
+                    conversation.csat_asked,
+                    c.created,
+                    at,
+                )
+        });
+        if due && conversation.state == DialogueState::Idle {
+            conversation.state = DialogueState::AwaitingScore {
+                survey: SurveyKind::Csat,
+                ticket: Some(id),
+            };
+            conversation.csat_asked = Some(at);
+            conversation.answered = 0;
+            let question = Reply::AskCsat { ticket: Some(id) }.render(conversation.language);
+            self.deps.store.log_interaction(&Interaction {
+                customer: ticket.customer,
+                channel: ticket.channel,
+                chat: ticket.chat.clone(),
+                direction: Direction::Outbound,
+                at,
+                text: Some(question.clone()),
+                intent: Some("ask_csat".into()),
+                confidence: None,
+                sentiment: None,
+                ticket: Some(id),
+            })?;
+            out.push(Outbound::text(
+                Address {
+                    channel: ticket.channel,
+                    chat: ticket.chat.clone(),
+                },
+                question,
+            ));
+        }
+        self.deps
+            .store
+            .put_conversation(ticket.channel, &ticket.chat, &conversation)?;
         self.audit(
             at,
             &actor.name,
@@ -398,10 +540,8 @@ impl Engine {
             ticket.customer,
             &format!("ticket:{id}"),
         )?;
-        Ok(vec![Outbound::text(
-            from.clone(),
-            format!("Ticket #{id} is resolved."),
-        )])
+        self.deps.store.durable().await?;
+        Ok(out)
     }
 
     fn transfer(
@@ -416,7 +556,11 @@ impl Engine {
             Ok(t) => t,
             Err(out) => return Ok(out),
         };
-        let Some(member) = self.deps.settings.staff_by_name(to) else {
+        let Some(member) = self
+            .staff_directory()
+            .into_iter()
+            .find(|m| m.name.eq_ignore_ascii_case(to))
+        else {
             return Ok(vec![Outbound::text(
                 from.clone(),
                 format!("There is no staff member called {to}."),
@@ -437,6 +581,23 @@ impl Engine {
             from.clone(),
             format!("Ticket #{id} is now with {}.", member.name),
         )])
+    }
+
+    fn audit_staff(
+        &self,
+        at: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), EngineError> {
+        self.deps.store.audit(&AuditEntry {
+            at,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            subject: "staff".into(),
+            detail: detail.to_owned(),
+        })?;
+        Ok(())
     }
 
     pub(super) fn audit(

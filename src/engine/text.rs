@@ -65,6 +65,28 @@ pub enum Reply {
     },
     ModelsNotReady,
     Error,
+    OfferAccepted {
+        code: String,
+        valid_days: u32,
+    },
+    OfferDeclined,
+    AskCsat {
+        ticket: Option<TicketId>,
+    },
+    AskNps,
+    AskComment,
+    ThanksForFeedback,
+    LinkCodeSent {
+        minutes: u32,
+    },
+    Linked {
+        name: String,
+    },
+    WrongCode {
+        left: u8,
+    },
+    LinkFailed,
+    LinkExpired,
 }
 
 fn date(at: DateTime<Utc>) -> String {
@@ -184,7 +206,8 @@ impl Reply {
             Reply::OfferHuman => "Would you like me to bring in a person from our team? Answer yes or no.".into(),
             Reply::HumanDeclined => "All right. Tell me what you need and I'll do my best.".into(),
             Reply::TicketOpened { ticket, sla_hours } => format!(
-                "I've passed your conversation to our team (ticket #{ticket}). A person will answer you here, usually within {sla_hours} hours."
+                "I've passed your conversation to our team (ticket #{ticket}). A person will answer you here, usually within {sla_hours} hour{}.",
+                if *sla_hours == 1 { "" } else { "s" }
             ),
             Reply::WithHuman { ticket } => format!(
                 "Thanks, I've added this to ticket #{ticket}. A person from our team will answer you here."
@@ -198,7 +221,7 @@ impl Reply {
             Reply::OutOfScope => "I'm afraid that's not something I can help with: I can answer questions about your orders, account, billing and subscription.".into(),
             Reply::Template(t) => t.clone(),
             Reply::NotYours => "I can only show information about your own account.".into(),
-            Reply::LeadNoAccount => "I don't know your customer account yet, so I can't look that up.".into(),
+            Reply::LeadNoAccount => "I don't know your customer account yet, so I can't look that up. If you have one, tell me the email address you registered with and I'll send you a code to link this chat.".into(),
             Reply::TooLong { chars, max } => format!(
                 "Your message is too long ({chars} characters; the limit is {max}). Please send a shorter one."
             ),
@@ -211,6 +234,30 @@ impl Reply {
             Reply::UnknownCustomer { id } => format!("There is no customer {id}."),
             Reply::ModelsNotReady => "Risk scores are not available yet: the customer models have not been trained (crmbot train).".into(),
             Reply::Error => "Something went wrong on our side; a person has been told. Please try again in a moment.".into(),
+            Reply::OfferAccepted { code, valid_days } => format!(
+                "Done! Your code is {code}, valid for {valid_days} days."
+            ),
+            Reply::OfferDeclined => "No problem.".into(),
+            Reply::AskCsat { ticket: Some(ticket) } => format!(
+                "Your ticket #{ticket} is resolved. How satisfied are you with the help you got, from 1 (very unhappy) to 5 (very happy)?"
+            ),
+            Reply::AskCsat { ticket: None } => "Before you go: how satisfied are you with this conversation, from 1 (very unhappy) to 5 (very happy)?".into(),
+            Reply::AskNps => "One quick question: how likely are you to recommend us to a friend, from 0 (not at all) to 10 (very likely)?".into(),
+            Reply::AskComment => "Thank you! Is there anything you'd like to tell us about it?".into(),
+            Reply::ThanksForFeedback => "Thank you for your feedback, it helps us get better.".into(),
+            Reply::LinkCodeSent { minutes } => format!(
+                "If that email belongs to an account, a six-digit code is on its way to it. Type the code here within {minutes} minutes to link this chat."
+            ),
+            Reply::Linked { name } => format!(
+                "Done, this chat is linked to your account{}. How can I help?",
+                if name.is_empty() { String::new() } else { format!(", {name}") }
+            ),
+            Reply::WrongCode { left } => format!(
+                "That code is not right. You have {left} more tr{} before you need a new code.",
+                if *left == 1 { "y" } else { "ies" }
+            ),
+            Reply::LinkFailed => "That code is not right either, so I've cancelled the linking. Tell me your email again for a new code.".into(),
+            Reply::LinkExpired => "That code has expired. Tell me your email again for a new one.".into(),
         }
     }
 
@@ -286,7 +333,7 @@ impl Reply {
             }
             Reply::Template(t) => t.clone(),
             Reply::NotYours => "我只能提供您本人账户的信息。".into(),
-            Reply::LeadNoAccount => "我还不知道您的客户账户，所以无法查询。".into(),
+            Reply::LeadNoAccount => "我还不知道您的客户账户，所以无法查询。如果您已注册，请告诉我注册时使用的邮箱，我会发送验证码来关联此对话。".into(),
             Reply::TooLong { chars, max } => {
                 format!("您的消息太长了（{chars} 个字符，上限为 {max}），请发送简短一些的消息。")
             }
@@ -297,6 +344,30 @@ impl Reply {
             Reply::UnknownCustomer { id } => format!("没有编号为 {id} 的客户。"),
             Reply::ModelsNotReady => "风险评分暂不可用：客户模型尚未训练（crmbot train）。".into(),
             Reply::Error => "系统出了点问题，已通知工作人员，请稍后再试。".into(),
+            Reply::OfferAccepted { code, valid_days } => {
+                format!("好的！您的优惠码是 {code}，{valid_days} 天内有效。")
+            }
+            Reply::OfferDeclined => "好的，没问题。".into(),
+            Reply::AskCsat {
+                ticket: Some(ticket),
+            } => format!(
+                "您的工单 #{ticket} 已解决。请为我们的服务打分：1（非常不满意）到 5（非常满意）。"
+            ),
+            Reply::AskCsat { ticket: None } => {
+                "请为本次对话打分：1（非常不满意）到 5（非常满意）。".into()
+            }
+            Reply::AskNps => {
+                "您有多大可能向朋友推荐我们？请打分：0（完全不可能）到 10（非常可能）。".into()
+            }
+            Reply::AskComment => "谢谢！还有什么想告诉我们的吗？".into(),
+            Reply::ThanksForFeedback => "感谢您的反馈，这能帮助我们做得更好。".into(),
+            Reply::LinkCodeSent { minutes } => format!(
+                "如果该邮箱属于某个账户，六位验证码已发送至该邮箱。请在 {minutes} 分钟内在这里输入验证码以关联此对话。"
+            ),
+            Reply::Linked { name } => format!("已关联到您的账户{name}。有什么可以帮您？"),
+            Reply::WrongCode { left } => format!("验证码不正确，您还可以再试 {left} 次。"),
+            Reply::LinkFailed => "验证码仍不正确，已取消关联。请重新告诉我您的邮箱以获取新验证码。".into(),
+            Reply::LinkExpired => "验证码已过期，请重新告诉我您的邮箱以获取新验证码。".into(),
         }
     }
 }

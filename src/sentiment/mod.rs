@@ -1,71 +1,300 @@
-//! How a message feels, as a score in [-1, 1]. (Interim lexicon; the full rule-based
-//! English scorer and the trained Chinese model replace the internals.)
+//! Sentiment of customer messages in [-1, 1], so the engine can notice an unhappy
+//! customer (escalate, flag churn risk) and track a conversation's mood.
+//!
+//! English uses lexicon-and-rules scoring (VADER, via the `vader_sentiment` crate: negation,
+//! intensifiers, "but" clauses, ALL CAPS, exclamation marks, emoji) plus a few
+//! customer-service phrases; Chinese uses a compact logistic-regression model trained on
+//! Chinese reviews and embedded in the binary (see [`zh`]).
 
-use thiserror::Error;
+pub mod en;
+pub mod eval;
+pub mod zh;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
 
 use crate::domain::Language;
+use crate::nlu::text::{detect_language, normalize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Errors of sentiment training, loading and evaluation.
+#[derive(Debug, thiserror::Error)]
+pub enum SentimentError {
+    #[error("cannot read or write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: line {line}: {problem}")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        problem: String,
+    },
+    #[error("{path}: {problem}")]
+    Data { path: PathBuf, problem: String },
+    #[error("Chinese sentiment model {what}: {problem}")]
+    Model { what: String, problem: String },
+}
+
+/// The sentiment class of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SentimentLabel {
     Negative,
     Neutral,
     Positive,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How positive a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Sentiment {
+    /// -1 (very negative) … 1 (very positive).
     pub score: f32,
     pub label: SentimentLabel,
 }
 
-#[derive(Debug, Error)]
-pub enum SentimentError {
-    #[error("{0}")]
-    Model(String),
-}
-
-pub struct SentimentAnalyzer;
-
-const NEGATIVE: &[&str] = &[
-    "terrible",
-    "awful",
-    "bad",
-    "angry",
-    "hate",
-    "worst",
-    "broken",
-    "nothing works",
-    "糟糕",
-    "差",
-];
-const POSITIVE: &[&str] = &[
-    "great",
-    "good",
-    "love",
-    "thanks",
-    "excellent",
-    "happy",
-    "好",
-    "谢谢",
-];
-
-impl SentimentAnalyzer {
-    pub fn new() -> Result<Self, SentimentError> {
-        Ok(SentimentAnalyzer)
-    }
-
-    pub fn score(&self, text: &str, _lang: Language) -> Sentiment {
-        let t = text.to_lowercase();
-        let neg = NEGATIVE.iter().filter(|w| t.contains(*w)).count() as f32;
-        let pos = POSITIVE.iter().filter(|w| t.contains(*w)).count() as f32;
-        let score = ((pos - neg) / 2.0).clamp(-1.0, 1.0);
-        let label = if score < -0.05 {
-            SentimentLabel::Negative
-        } else if score > 0.05 {
+impl Sentiment {
+    fn from_score(score: f32, neutral_band: f32) -> Sentiment {
+        let score = score.clamp(-1.0, 1.0);
+        let label = if score >= neutral_band {
             SentimentLabel::Positive
+        } else if score <= -neutral_band {
+            SentimentLabel::Negative
         } else {
             SentimentLabel::Neutral
         };
         Sentiment { score, label }
+    }
+}
+
+/// English rules and the embedded Chinese model. Immutable, `Send + Sync`.
+pub struct SentimentAnalyzer {
+    en: en::EnglishScorer,
+    zh: zh::ZhModel,
+}
+
+impl std::fmt::Debug for SentimentAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentimentAnalyzer")
+            .field("zh_features", &self.zh.len())
+            .finish()
+    }
+}
+
+/// Scores below this magnitude are Neutral (VADER's customary ±0.05 for English).
+const EN_NEUTRAL_BAND: f32 = 0.05;
+/// The Chinese model's scores are probabilities stretched to [-1, 1]: ±0.2 is 40–60 %.
+const ZH_NEUTRAL_BAND: f32 = 0.2;
+
+impl SentimentAnalyzer {
+    /// English rules plus the Chinese model shipped in `zh_model.bin`.
+    pub fn new() -> Result<Self, SentimentError> {
+        Ok(SentimentAnalyzer {
+            en: en::EnglishScorer::new(),
+            zh: zh::ZhModel::embedded()?,
+        })
+    }
+
+    /// With another Chinese model (e.g. one just trained).
+    pub fn with_zh_model(zh: zh::ZhModel) -> Self {
+        SentimentAnalyzer {
+            en: en::EnglishScorer::new(),
+            zh,
+        }
+    }
+
+    /// The sentiment of `text`, read as `lang`.
+    pub fn score(&self, text: &str, lang: Language) -> Sentiment {
+        match lang {
+            Language::En => Sentiment::from_score(self.en.score(text), EN_NEUTRAL_BAND),
+            Language::Zh => Sentiment::from_score(self.zh.score(&normalize(text)), ZH_NEUTRAL_BAND),
+        }
+    }
+
+    /// The sentiment of `text` in the language its script shows (English by default).
+    pub fn score_detect(&self, text: &str) -> Sentiment {
+        let lang = detect_language(text, Language::En);
+        self.score(text, lang)
+    }
+}
+
+/// The mood of a conversation from a customer's recent message scores (oldest first).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ConversationMood {
+    /// Mean score over the last [`ConversationMood::WINDOW`] messages (0 with none).
+    pub mean: f32,
+    /// Least-squares slope of the score per message over the same window: negative means
+    /// the conversation is getting worse (0 with fewer than two messages).
+    pub trend: f32,
+    /// Number of messages the figures are based on.
+    pub n: usize,
+}
+
+impl ConversationMood {
+    /// How many of the most recent messages count.
+    pub const WINDOW: usize = 10;
+
+    /// Mood over the last `WINDOW` of `scores` (oldest first).
+    pub fn from_scores(scores: &[f32]) -> ConversationMood {
+        let recent = &scores[scores.len().saturating_sub(Self::WINDOW)..];
+        let n = recent.len();
+        if n == 0 {
+            return ConversationMood {
+                mean: 0.0,
+                trend: 0.0,
+                n: 0,
+            };
+        }
+        let mean = recent.iter().sum::<f32>() / n as f32;
+        let x_mean = (n as f32 - 1.0) / 2.0;
+        let (mut sxy, mut sxx) = (0.0f32, 0.0f32);
+        for (i, &y) in recent.iter().enumerate() {
+            let dx = i as f32 - x_mean;
+            sxy += dx * (y - mean);
+            sxx += dx * dx;
+        }
+        let trend = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+        ConversationMood { mean, trend, n }
+    }
+
+    /// True when the mood is negative and getting worse.
+    pub fn is_deteriorating(&self) -> bool {
+        self.mean < 0.0 && self.trend < 0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use super::*;
+
+    static ANALYZER: LazyLock<SentimentAnalyzer> =
+        LazyLock::new(|| SentimentAnalyzer::new().expect("embedded model loads"));
+
+    fn en(t: &str) -> Sentiment {
+        ANALYZER.score(t, Language::En)
+    }
+
+    #[test]
+    fn analyzer_is_shareable() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<SentimentAnalyzer>();
+    }
+
+    #[test]
+    fn clearly_negative_complaint() {
+        let s = en("this is terrible, nothing works");
+        assert_eq!(s.label, SentimentLabel::Negative);
+        assert!(s.score < -0.5, "{s:?}");
+    }
+
+    #[test]
+    fn negation_flips_sentiment() {
+        let good = en("the delivery was good");
+        let not_good = en("the delivery was not good");
+        assert!(good.score > 0.3, "{good:?}");
+        assert!(not_good.score < 0.0, "{not_good:?}");
+        let bad = ANALYZER.score("这个产品很好用", Language::Zh);
+        let not_bad = ANALYZER.score("这个产品不好用", Language::Zh);
+        assert!(bad.score > not_bad.score, "{bad:?} {not_bad:?}");
+        assert_eq!(not_bad.label, SentimentLabel::Negative);
+    }
+
+    #[test]
+    fn intensity_cues_raise_magnitude() {
+        let plain = en("the app is good").score;
+        assert!(en("the app is very good").score > plain);
+        assert!(en("the app is good!!!").score > plain);
+        assert!(en("the app is GOOD").score > plain);
+        assert!(en("the app is good 😍").score > plain);
+        // "but" shifts the weight to the second clause.
+        assert!(en("the price is great but the delivery was awful").score < 0.0);
+        assert!(en("it doesn't work at all").score < -0.3);
+    }
+
+    #[test]
+    fn neutral_and_edge_inputs() {
+        assert_eq!(en("").label, SentimentLabel::Neutral);
+        assert_eq!(en("my order id is 12345?").label, SentimentLabel::Neutral);
+        assert_eq!(en("!!!").label, SentimentLabel::Neutral);
+        for s in ["", "   ", "？", "😡"] {
+            let z = ANALYZER.score(s, Language::Zh);
+            assert!((-1.0..=1.0).contains(&z.score));
+        }
+    }
+
+    #[test]
+    fn chinese_reviews_get_the_right_sign() {
+        let pos = ANALYZER.score("质量很好，物流也快，非常满意", Language::Zh);
+        let neg = ANALYZER.score("质量太差了，用了两天就坏了，很失望", Language::Zh);
+        assert_eq!(pos.label, SentimentLabel::Positive, "{pos:?}");
+        assert_eq!(neg.label, SentimentLabel::Negative, "{neg:?}");
+        assert_eq!(
+            ANALYZER.score_detect("太失望了").label,
+            SentimentLabel::Negative
+        );
+    }
+
+    #[test]
+    fn odd_inputs_never_panic_and_stay_in_range() {
+        use rand::{Rng, SeedableRng};
+        let pool = [
+            "not",
+            "never",
+            "but",
+            "BUT",
+            "at",
+            "least",
+            "very",
+            "kind",
+            "of",
+            "without",
+            "doubt",
+            "so",
+            "this",
+            "good",
+            "GREAT",
+            "awful",
+            "n't",
+            "!!",
+            "?",
+            "😡",
+            "😍",
+            "差",
+            "好",
+            "不",
+            "'",
+            "-",
+            "sort of",
+            "the shit",
+            "yeah right",
+            "",
+        ];
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        for _ in 0..2000 {
+            let n = rng.gen_range(0..8);
+            let text: Vec<&str> = (0..n).map(|_| pool[rng.gen_range(0..pool.len())]).collect();
+            let text = text.join(" ");
+            for lang in [Language::En, Language::Zh] {
+                let s = ANALYZER.score(&text, lang);
+                assert!((-1.0..=1.0).contains(&s.score), "{text:?}: {s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn mood_tracks_mean_and_trend() {
+        let m = ConversationMood::from_scores(&[0.5, 0.2, -0.1, -0.6]);
+        assert!(m.trend < 0.0 && m.is_deteriorating() == (m.mean < 0.0));
+        assert!((m.mean - 0.0).abs() < 1e-6);
+        let up = ConversationMood::from_scores(&[-0.5, 0.0, 0.5]);
+        assert!((up.trend - 0.5).abs() < 1e-6);
+        let one = ConversationMood::from_scores(&[0.3]);
+        assert_eq!((one.mean, one.trend, one.n), (0.3, 0.0, 1));
+        assert_eq!(ConversationMood::from_scores(&[]).n, 0);
+        let long: Vec<f32> = (0..30).map(|i| if i < 20 { 1.0 } else { -1.0 }).collect();
+        assert_eq!(ConversationMood::from_scores(&long).mean, -1.0);
     }
 }

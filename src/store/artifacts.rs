@@ -1,6 +1,7 @@
 //! Model artifacts (versioned, opaque bytes owned by the models module) and per-customer
 //! scores (any serde value owned by the models module).
 
+use chrono::{DateTime, Utc};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Result, Store, decode, encode, keys};
@@ -14,12 +15,30 @@ fn artifact_key(kind: &str, version: u32) -> Vec<u8> {
 }
 
 impl Store {
-    /// Stores a model artifact under its kind and version.
-    pub fn put_artifact(&self, kind: &str, version: u32, bytes: &[u8]) -> Result<()> {
+    /// Stores a model artifact under its kind and version, with when it was trained.
+    pub fn put_artifact(
+        &self,
+        kind: &str,
+        version: u32,
+        trained_at: DateTime<Utc>,
+        bytes: &[u8],
+    ) -> Result<()> {
         self.inner
             .artifacts
             .insert(artifact_key(kind, version), bytes)?;
+        self.inner
+            .meta
+            .insert(format!("artifact_time:{kind}"), encode(&trained_at))?;
         Ok(())
+    }
+
+    /// When the newest artifact of a kind was trained.
+    pub fn latest_artifact_time(&self, kind: &str) -> Result<Option<DateTime<Utc>>> {
+        self.inner
+            .meta
+            .get(format!("artifact_time:{kind}"))?
+            .map(|v| decode("artifact time", &v))
+            .transpose()
     }
 
     /// The newest artifact of a kind, with its version.

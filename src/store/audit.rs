@@ -37,3 +37,55 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// The response remembered for an idempotency key, if any.
+    pub fn idempotent_response(&self, key: &str) -> Result<Option<(u16, serde_json::Value)>> {
+        self.inner
+            .meta
+            .get(format!("idem:{key}"))?
+            .map(|v| decode("idempotent response", &v))
+            .transpose()
+    }
+
+    /// Remembers the response to a request with an idempotency key.
+    pub fn remember_response(
+        &self,
+        key: &str,
+        status: u16,
+        body: &serde_json::Value,
+    ) -> Result<()> {
+        self.inner
+            .meta
+            .insert(format!("idem:{key}"), encode(&(status, body)))?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Adds or replaces a staff member (stored as the config module's type).
+    pub fn put_staff<T: Serialize>(&self, name: &str, member: &T) -> Result<()> {
+        self.inner
+            .staff
+            .insert(name.to_lowercase().as_bytes(), encode(member))?;
+        Ok(())
+    }
+
+    /// Removes a staff member; whether there was one.
+    pub fn remove_staff(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .inner
+            .staff
+            .remove(name.to_lowercase().as_bytes())?
+            .is_some())
+    }
+
+    /// Staff members added through the store, by name.
+    pub fn staff<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>> {
+        self.inner
+            .staff
+            .iter()
+            .map(|item| decode("staff member", &item?.1))
+            .collect()
+    }
+}

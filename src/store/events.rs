@@ -5,6 +5,30 @@ use chrono::{DateTime, Utc};
 use super::{Result, Store, decode, encode, keys};
 use crate::domain::{CustomerId, Event, EventKind};
 
+/// An event to import, with its id and its stored form.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The source's event id, or a content hash.
+    pub id: Vec<u8>,
+    /// Whether `id` came from the source (remembered on its own) or is a content hash.
+    pub source_id: bool,
+    pub event: Event,
+    /// The event as stored (JSON), encoded once by the caller.
+    pub encoded: Vec<u8>,
+}
+
+impl NewEvent {
+    pub fn new(id: Vec<u8>, source_id: bool, event: Event) -> Self {
+        let encoded = encode(&event);
+        NewEvent {
+            id,
+            source_id,
+            event,
+            encoded,
+        }
+    }
+}
+
 impl Store {
     /// Appends an event. Purchases are also indexed by order id.
     pub fn append_event(&self, event: &Event) -> Result<()> {
@@ -38,6 +62,47 @@ impl Store {
         self.inner.events_by_time.apply_batch(by_time)?;
         self.inner.orders.apply_batch(orders)?;
         Ok(())
+    }
+
+    /// Appends the events that are not stored yet and returns how many were new.
+    ///
+    /// Each event comes with an id: the source's event id or a content hash (see
+    /// `import`). The storage key is derived from the id, so writing an event again hits
+    /// the same key: a crash half-way through a batch followed by a re-import cannot
+    /// duplicate anything, and "already stored" is one key lookup. Source ids are also
+    /// remembered on their own, so a source that re-sends an id with another time is not
+    /// imported twice.
+    pub fn append_new_events(&self, events: &[NewEvent]) -> Result<usize> {
+        let mut by_customer = sled::Batch::default();
+        let mut by_time = sled::Batch::default();
+        let mut orders = sled::Batch::default();
+        let mut ids = sled::Batch::default();
+        let mut seen_in_batch = std::collections::HashSet::new();
+        let mut fresh = 0;
+        for new in events {
+            let seq = id_seq(&new.id);
+            let key = keys::by_customer(new.event.customer, new.event.at, seq);
+            if !seen_in_batch.insert(key) || self.inner.events.contains_key(key)? {
+                continue;
+            }
+            if new.source_id {
+                if self.inner.event_ids.contains_key(&new.id)? {
+                    continue;
+                }
+                ids.insert(new.id.as_slice(), &[]);
+            }
+            by_customer.insert(&key, new.encoded.as_slice());
+            by_time.insert(&keys::by_time(new.event.customer, new.event.at, seq), &[]);
+            if let EventKind::Purchase { order_id, .. } = &new.event.kind {
+                orders.insert(order_id.as_bytes(), &key);
+            }
+            fresh += 1;
+        }
+        self.inner.events.apply_batch(by_customer)?;
+        self.inner.events_by_time.apply_batch(by_time)?;
+        self.inner.orders.apply_batch(orders)?;
+        self.inner.event_ids.apply_batch(ids)?;
+        Ok(fresh)
     }
 
     /// A customer's events in time order.
@@ -93,4 +158,11 @@ impl Store {
             .map(|v| decode("event", &v))
             .transpose()
     }
+}
+
+/// A key sequence number derived from an event id (first 8 bytes of its SHA-256).
+fn id_seq(id: &[u8]) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id);
+    u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
 }

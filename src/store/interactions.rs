@@ -2,16 +2,23 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, decode, encode, keys};
+use super::{Result, Store, StoreError, decode, encode, keys, sealing};
 use crate::domain::{CustomerId, Interaction};
 
 impl Store {
     /// Logs one message. Call [`Store::durable`] before acknowledging it to anyone.
     pub fn log_interaction(&self, interaction: &Interaction) -> Result<()> {
         let seq = self.next_seq()?;
+        let stored = match (&self.inner.message_key, &interaction.text) {
+            (Some(key), Some(text)) => encode(&Interaction {
+                text: Some(sealing::seal(key, text)),
+                ..interaction.clone()
+            }),
+            _ => encode(interaction),
+        };
         self.inner.interactions.insert(
             keys::by_customer(interaction.customer, interaction.at, seq),
-            encode(interaction),
+            stored,
         )?;
         self.inner.interactions_by_time.insert(
             keys::by_time(interaction.customer, interaction.at, seq),
@@ -25,8 +32,19 @@ impl Store {
         self.inner
             .interactions
             .scan_prefix(keys::customer_bytes(customer))
-            .map(|item| decode("interaction", &item?.1))
+            .map(|item| self.read_interaction(&item?.1))
             .collect()
+    }
+
+    /// Decodes a stored interaction and opens its text if it is sealed.
+    pub(super) fn read_interaction(&self, bytes: &[u8]) -> Result<Interaction> {
+        let mut interaction: Interaction = decode("interaction", bytes)?;
+        if let Some(text) = interaction.text.take() {
+            interaction.text = Some(
+                sealing::open(self.inner.message_key.as_ref(), text).map_err(StoreError::Sealed)?,
+            );
+        }
+        Ok(interaction)
     }
 
     /// A customer's latest `n` interactions, oldest first.
@@ -41,7 +59,7 @@ impl Store {
             .scan_prefix(keys::customer_bytes(customer))
             .rev()
             .take(n)
-            .map(|item| decode("interaction", &item?.1))
+            .map(|item| self.read_interaction(&item?.1))
             .collect::<Result<_>>()?;
         recent.reverse();
         Ok(recent)
@@ -66,7 +84,7 @@ impl Store {
                             "interaction index points at a missing interaction".into(),
                         )
                     })?;
-                decode("interaction", &value)
+                self.read_interaction(&value)
             })
     }
 

@@ -21,12 +21,16 @@
 
 mod artifacts;
 mod audit;
+mod backup;
 mod commit;
 mod conversations;
 mod customers;
 mod events;
 mod interactions;
 pub mod keys;
+mod outbox;
+mod privacy;
+pub mod sealing;
 mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -36,8 +40,12 @@ use serde::{Serialize, de::DeserializeOwned};
 use thiserror::Error;
 
 pub use audit::AuditEntry;
+pub use backup::{BackupReport, VerifyReport};
 pub use commit::GroupCommit;
 pub use customers::IdentityKey;
+pub use events::NewEvent;
+pub use outbox::{OutboxItem, OutboxState};
+pub use privacy::{CustomerExport, ErasureReport};
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -78,6 +86,8 @@ pub enum StoreError {
     Flush(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Sealed(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -89,6 +99,8 @@ pub struct StoreOptions {
     pub cache_capacity_mb: u64,
     /// Open a throwaway store that is deleted on drop (tests, benchmarks).
     pub temporary: bool,
+    /// Encrypts message texts at rest when set.
+    pub message_key: Option<sealing::MessageKey>,
 }
 
 impl StoreOptions {
@@ -97,6 +109,7 @@ impl StoreOptions {
             path: path.into(),
             cache_capacity_mb: 64,
             temporary: false,
+            message_key: None,
         }
     }
 }
@@ -116,6 +129,8 @@ struct Inner {
     emails: sled::Tree,
     events: sled::Tree,
     events_by_time: sled::Tree,
+    /// Ids (or content hashes) of imported events, so a re-import adds nothing twice.
+    event_ids: sled::Tree,
     orders: sled::Tree,
     interactions: sled::Tree,
     interactions_by_time: sled::Tree,
@@ -123,8 +138,17 @@ struct Inner {
     conversations: sled::Tree,
     artifacts: sled::Tree,
     scores: sled::Tree,
+    /// Daily churn probabilities per customer (`customer | day`), for "change since yesterday".
+    score_history: sled::Tree,
+    /// Messages waiting to be delivered (alerts, digests), in enqueue order.
+    outbox: sled::Tree,
+    /// Per-customer alert state (last alert, its risk band) for de-duplication.
+    alert_state: sled::Tree,
+    /// Staff members added with `crmbot staff add` (on top of the config file's).
+    staff: sled::Tree,
     audit: sled::Tree,
     commit: GroupCommit,
+    message_key: Option<sealing::MessageKey>,
 }
 
 impl Drop for Inner {
@@ -163,6 +187,7 @@ impl Store {
             emails: tree("emails")?,
             events: tree("events")?,
             events_by_time: tree("events_by_time")?,
+            event_ids: tree("event_ids")?,
             orders: tree("orders")?,
             interactions: tree("interactions")?,
             interactions_by_time: tree("interactions_by_time")?,
@@ -170,8 +195,13 @@ impl Store {
             conversations: tree("conversations")?,
             artifacts: tree("artifacts")?,
             scores: tree("scores")?,
+            score_history: tree("score_history")?,
+            outbox: tree("outbox")?,
+            alert_state: tree("alert_state")?,
+            staff: tree("staff")?,
             audit: tree("audit")?,
             commit: GroupCommit::start(db.clone()),
+            message_key: options.message_key.clone(),
             path: path.clone(),
             db,
         };

@@ -36,3 +36,21 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// How many times an offer was accepted, by everyone (for offer budgets).
+    pub fn offer_acceptances(&self, offer: &str) -> Result<u32> {
+        Ok(self
+            .inner
+            .meta
+            .get(format!("offer_accepted:{offer}"))?
+            .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])) as u32)
+            .unwrap_or(0))
+    }
+
+    /// Counts one more acceptance of an offer.
+    pub fn count_offer_acceptance(&self, offer: &str) -> Result<()> {
+        self.next_counter(format!("offer_accepted:{offer}").as_bytes(), 1)?;
+        Ok(())
+    }
+}

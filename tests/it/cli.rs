@@ -278,3 +278,193 @@ fn staff_and_customers_switch_in_one_console_session() {
     );
     assert!(stdout.contains("Ticket #1 is resolved."), "{stdout}");
 }
+
+#[test]
+fn angry_customer_to_resolved_ticket_with_csat_in_one_piped_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut cmd = crmbot(&store);
+    cmd.args(["chat", "--as", "customer:42"]);
+    let script = "\
+this is terrible and awful, the worst service ever, I hate it
+/as staff:alice
+/tickets
+/claim 1
+/reply 1 I'm so sorry, I've sent a replacement today
+/resolve 1 replacement sent
+/as customer:42
+5
+quick and helpful, thanks
+/as customer:43
+I want to cancel my subscription
+/as customer:42
+I want to cancel my subscription
+";
+    let out = run_with_input(cmd, script.as_bytes());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("(ticket #1)"), "{stdout}");
+    assert!(stdout.contains("#1 P2 open customer 42"), "{stdout}");
+    assert!(
+        stdout.contains("bot → console customer:42: alice: I'm so sorry"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("bot → console customer:42: Your ticket #1 is resolved. How satisfied"),
+        "{stdout}"
+    );
+
+    let tickets = crmbot(&store).args(["tickets", "--json"]).output().unwrap();
+    let tickets: Value = serde_json::from_slice(&tickets.stdout).unwrap();
+    let t = &tickets[0];
+    assert_eq!(t["state"], "resolved");
+    assert_eq!(t["assignee"], "alice");
+    assert_eq!(t["priority"], 2);
+    let reasons = t["reasons"].as_array().unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with("angry message")),
+        "{t}"
+    );
+    for stamp in ["opened", "sla_due", "claimed_at", "resolved_at"] {
+        assert!(t[stamp].is_string(), "{stamp}: {t}");
+    }
+    let customer = customer_json(&store, 42);
+    let csat: Vec<&Value> = customer["recent_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "survey" && e["survey"] == "csat")
+        .collect();
+    assert_eq!(csat.len(), 1);
+    assert_eq!(csat[0]["score"], 5);
+
+    let report = crmbot(&store)
+        .args(["report", "offers", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let stay = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["offer"] == "stay20")
+        .unwrap();
+    // Only customers 42 and 43 asked to cancel; each eligible one is counted in one group.
+    let count = |kind: &str| -> u64 {
+        [42, 43]
+            .iter()
+            .map(|id| {
+                customer_json(&store, *id)["recent_events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["kind"] == kind && e["offer"] == "stay20")
+                    .count() as u64
+            })
+            .sum()
+    };
+    assert_eq!(
+        stay["shown"].as_u64().unwrap(),
+        count("offer_shown"),
+        "{report}"
+    );
+    assert_eq!(
+        stay["held_out"].as_u64().unwrap(),
+        count("offer_held_out"),
+        "{report}"
+    );
+}
+
+#[test]
+fn train_then_charts_at_risk_and_evaluations_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        crmbot(&store)
+            .args(["demo", "--customers", "200"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let before = crmbot(&store).args(["at-risk"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&before.stderr).contains("not trained yet: run `crmbot train`")
+    );
+    let train = crmbot(&store).args(["train", "--json"]).output().unwrap();
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    let outcome: Value = serde_json::from_slice(&train.stdout).unwrap();
+    assert!(outcome["churn_auc"].as_f64().unwrap() > 0.6, "{outcome}");
+    let list = crmbot(&store)
+        .args(["at-risk", "--top", "5", "--json"])
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 5);
+    let loss: Vec<f64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["expected_loss"].as_f64().unwrap())
+        .collect();
+    assert!(
+        loss.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by expected loss: {loss:?}"
+    );
+    for kind in ["segments", "risk", "funnel", "sentiment"] {
+        let png = dir.path().join(format!("{kind}.png"));
+        let out = crmbot(&store)
+            .args(["report", "chart", kind, "--out", png.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            std::fs::read(&png).unwrap().starts_with(b"\x89PNG"),
+            "{kind}"
+        );
+    }
+    let baskets = dir.path().join("baskets.csv");
+    std::fs::write(
+        &baskets,
+        "milk,bread\nmilk,bread,eggs\nbread,eggs\nmilk,bread\nbeer,chips\n",
+    )
+    .unwrap();
+    let rules = crmbot(&store)
+        .args([
+            "eval",
+            "rules",
+            "--baskets",
+            baskets.to_str().unwrap(),
+            "--min-support",
+            "0.4",
+            "--min-confidence",
+            "0.7",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let rules: Value = serde_json::from_slice(&rules.stdout).unwrap();
+    // {milk} → bread (support 0.6, confidence 1), {eggs} → bread (0.4, 1), {bread} → milk
+    // (0.6, 0.75) and, as arules counts them, {} → bread (0.8, 0.8).
+    assert_eq!(rules["rules"], 4, "{rules}");
+    let intents = crmbot(&store)
+        .args(["eval", "intents", "--json"])
+        .output()
+        .unwrap();
+    let intents: Value = serde_json::from_slice(&intents.stdout).unwrap();
+    assert!(intents["accuracy"].as_f64().unwrap() > 0.85, "{intents}");
+}

@@ -114,8 +114,11 @@ async fn every_message_in_and_out_is_logged_with_intent_and_sentiment() {
 }
 
 #[tokio::test]
-async fn billing_and_cancellation_with_confirmation() {
+async fn billing_and_cancellation_with_a_retention_offer_first() {
     let h = Harness::new();
+    let settings = crmbot::config::Settings::default();
+    let offer = settings.offers.by_id("stay20").unwrap().text_en.clone();
+    // Customer 42 is not in the holdout group of "stay20" (see the routing tests).
     check(
         &h,
         vec![
@@ -127,13 +130,22 @@ async fn billing_and_cancellation_with_confirmation() {
             turn(
                 Who::Customer(42),
                 "I want to cancel my subscription",
-                vec![Says(en(Reply::AskCancelConfirm))],
+                vec![Says(offer)],
+            ),
+            turn(
+                Who::Customer(42),
+                "no",
+                vec![
+                    Says(en(Reply::OfferDeclined)),
+                    Says(en(Reply::AskCancelConfirm)),
+                ],
             ),
             turn(
                 Who::Customer(42),
                 "no",
                 vec![Says(en(Reply::KeepsSubscription))],
             ),
+            // The offer is made once per period: the second time the bot asks straight away.
             turn(
                 Who::Customer(42),
                 "please cancel my subscription",
@@ -153,6 +165,13 @@ async fn billing_and_cancellation_with_confirmation() {
         events
             .iter()
             .filter(|e| e.kind.name() == "subscription_cancel")
+            .count(),
+        1
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind.name() == "offer_shown")
             .count(),
         1
     );
@@ -365,4 +384,192 @@ async fn an_unknown_chat_user_becomes_a_lead_and_staff_are_recognised() {
         before + 1,
         "one lead, and staff are not leads"
     );
+}
+
+#[tokio::test]
+async fn staff_roles_limit_what_each_member_may_do() {
+    let h = Harness::new();
+    // bob is an agent (config); carol is added later as a manager (like `crmbot staff add`).
+    let carol = crmbot::config::StaffMember {
+        name: "carol".into(),
+        role: crmbot::domain::StaffRole::Manager,
+        telegram: Some(3003),
+        discord: None,
+    };
+    h.store.put_staff("carol", &carol).unwrap();
+    use crmbot::domain::Channel::{Discord, Telegram};
+    check(
+        &h,
+        vec![
+            turn(
+                Who::ChatUser(Discord, "2002"),
+                "/customer 42",
+                vec![Contains("Olivia Hall")],
+            ),
+            turn(
+                Who::ChatUser(Discord, "2002"),
+                "/kpi",
+                vec![Says(
+                    "Sorry, that needs the manager role; you are agent.".into(),
+                )],
+            ),
+            turn(
+                Who::ChatUser(Telegram, "3003"),
+                "/tickets",
+                vec![Contains("No open tickets")],
+            ),
+            turn(
+                Who::ChatUser(Telegram, "4004"),
+                "/tickets",
+                vec![Says(en(Reply::StaffOnly))],
+            ),
+        ],
+    )
+    .await;
+    let audit = h
+        .store
+        .audit_since(crate::common::now() - chrono::Duration::days(1))
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "access.denied" && a.actor == "bob")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "customer.view" && a.actor == "bob")
+    );
+}
+
+fn code_sent_to(h: &Harness, email: &str) -> String {
+    let item = h
+        .store
+        .pending_outbox()
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|i| i.channel == crmbot::domain::Channel::Email && i.chat == email)
+        .expect("a code in the outbox");
+    item.text
+        .split_whitespace()
+        .map(|w| w.trim_end_matches('.'))
+        .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn one_customer_across_telegram_and_discord_after_linking_by_code() {
+    use crmbot::domain::Channel::{Discord, Telegram};
+    let h = Harness::new();
+    check(
+        &h,
+        vec![
+            turn(
+                Who::ChatUser(Telegram, "777"),
+                "where is my order?",
+                vec![Says(en(Reply::LeadNoAccount))],
+            ),
+            turn(
+                Who::ChatUser(Telegram, "777"),
+                "my email is olivia@example.com",
+                vec![Says(en(Reply::LinkCodeSent { minutes: 10 }))],
+            ),
+        ],
+    )
+    .await;
+    let code = code_sent_to(&h, "olivia@example.com");
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+    let tg = Who::ChatUser(Telegram, "777");
+    let out = h.say(tg.clone(), wrong).await;
+    assert_eq!(out.messages[0].text, en(Reply::WrongCode { left: 2 }));
+    let out = h.say(tg.clone(), &code).await;
+    assert_eq!(
+        out.messages[0].text,
+        en(Reply::Linked {
+            name: "Olivia".into()
+        })
+    );
+    check(
+        &h,
+        vec![turn(
+            tg.clone(),
+            "where is my order?",
+            vec![Contains("A101")],
+        )],
+    )
+    .await;
+
+    let dc = Who::ChatUser(Discord, "888");
+    h.say(dc.clone(), "I am olivia@example.com").await;
+    let code = code_sent_to(&h, "olivia@example.com");
+    h.say(dc.clone(), &code).await;
+    check(
+        &h,
+        vec![turn(
+            dc,
+            "what about order A100?",
+            vec![Contains("delivered")],
+        )],
+    )
+    .await;
+    let channels: std::collections::BTreeSet<String> = h
+        .store
+        .interactions_of(CustomerId(42))
+        .unwrap()
+        .iter()
+        .map(|i| i.channel.as_str().to_owned())
+        .collect();
+    assert!(
+        channels.contains("telegram") && channels.contains("discord"),
+        "{channels:?}"
+    );
+    // The code itself is never stored as a message.
+    assert!(
+        !h.store
+            .interactions_since(crate::common::now() - chrono::Duration::days(1))
+            .any(|i| i.unwrap().text.as_deref() == Some(code.as_str()))
+    );
+}
+
+#[tokio::test]
+async fn linking_reveals_nothing_expires_and_caps_attempts() {
+    use crmbot::domain::Channel::Telegram;
+    let h = Harness::new();
+    let who = Who::ChatUser(Telegram, "999");
+    // An email of nobody gets the same answer, and no code is sent.
+    let out = h.say(who.clone(), "nobody@example.com").await;
+    assert_eq!(
+        out.messages[0].text,
+        en(Reply::LinkCodeSent { minutes: 10 })
+    );
+    assert!(h.store.pending_outbox().unwrap().is_empty());
+    for left in [2, 1] {
+        assert_eq!(
+            h.say(who.clone(), "123456").await.messages[0].text,
+            en(Reply::WrongCode { left })
+        );
+    }
+    assert_eq!(
+        h.say(who.clone(), "123456").await.messages[0].text,
+        en(Reply::LinkFailed)
+    );
+    // A real code, typed too late.
+    h.say(who.clone(), "ben@example.com").await;
+    let code = code_sent_to(&h, "ben@example.com");
+    h.clock.advance(chrono::Duration::minutes(11));
+    assert_eq!(
+        h.say(who.clone(), &code).await.messages[0].text,
+        en(Reply::LinkExpired)
+    );
+    check(
+        &h,
+        vec![turn(
+            who,
+            "where is my order?",
+            vec![Says(en(Reply::LeadNoAccount))],
+        )],
+    )
+    .await;
 }

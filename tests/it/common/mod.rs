@@ -142,6 +142,36 @@ pub fn seed_fixture(store: &Store) {
     store.durable_blocking().unwrap();
 }
 
+/// Adds a customer with an active subscription on the plus plan and one delivered order.
+pub fn add_subscriber(store: &Store, id: u64, name: &str) {
+    store
+        .put_customer(&customer(
+            id,
+            name,
+            &format!("c{id}@example.com"),
+            Plan::Plus,
+        ))
+        .unwrap();
+    let c = CustomerId(id);
+    let at = |d: i64| now() - Duration::days(d);
+    store
+        .append_events(&[
+            Event {
+                customer: c,
+                at: at(300),
+                kind: EventKind::Signup,
+            },
+            Event {
+                customer: c,
+                at: at(300),
+                kind: EventKind::SubscriptionStart { plan: Plan::Plus },
+            },
+            purchase(id, &format!("S{id}"), 20, 29.0, "Milk frother"),
+        ])
+        .unwrap();
+    store.durable_blocking().unwrap();
+}
+
 /// A temporary store, seeded with the fixture, and an engine on the fixed clock.
 pub struct Harness {
     pub dir: tempfile::TempDir,

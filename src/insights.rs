@@ -1,0 +1,559 @@
+//! What staff ask about the base: who is at risk today and why, segment profiles, KPIs with
+//! their change against the previous period, and the data behind the charts. Reads scores,
+//! events and interactions from the store; pure formatting helpers render them as text.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::charts::{self, ChartError, Point};
+use crate::domain::{CustomerId, Direction, EventKind, SurveyKind, TicketState};
+use crate::models::lifecycle::Stage;
+use crate::models::pipeline::{CustomerScore, rank_at_risk};
+use crate::store::{Store, StoreError};
+use crate::training;
+
+/// One line of "who is at risk today".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AtRiskLine {
+    pub id: CustomerId,
+    pub name: String,
+    pub churn_probability: f64,
+    /// Change since yesterday's score, when one was recorded.
+    pub change_since_yesterday: Option<f64>,
+    pub clv: Option<f64>,
+    pub expected_loss: f64,
+    pub segment: Option<String>,
+    pub stage: String,
+    pub reasons: Vec<String>,
+    pub last_contact: Option<DateTime<Utc>>,
+    /// The staff member holding the customer's open ticket, or the CRM's account owner.
+    pub owner: Option<String>,
+    pub suggested_action: String,
+}
+
+/// Customers ranked by expected loss, optionally of one segment.
+pub fn at_risk(
+    store: &Store,
+    now: DateTime<Utc>,
+    top: usize,
+    segment: Option<&str>,
+) -> Result<Vec<AtRiskLine>, StoreError> {
+    let scores: Vec<CustomerScore> = training::stored_scores(store)?
+        .into_iter()
+        .filter(|s| {
+            segment.is_none_or(|want| {
+                s.segment.as_deref().is_some_and(|have| {
+                    have.eq_ignore_ascii_case(want)
+                        || have.to_lowercase().starts_with(&want.to_lowercase())
+                })
+            })
+        })
+        .collect();
+    let ranked = rank_at_risk(&scores, top);
+    let yesterday = now.date_naive() - Duration::days(1);
+    let open_tickets = store.tickets(None)?;
+    let mut out = Vec::with_capacity(ranked.len());
+    for s in ranked {
+        let Some(customer) = store.customer(s.customer)? else {
+            continue;
+        };
+        let p = s.churn_probability.unwrap_or(0.0);
+        let before = store.daily_score_on_or_before(s.customer, yesterday)?;
+        let last_contact = store
+            .recent_interactions_of(s.customer, 1)?
+            .first()
+            .map(|i| i.at);
+        let owner = open_tickets
+            .iter()
+            .rev()
+            .find(|t| t.customer == s.customer && t.state != TicketState::Resolved)
+            .and_then(|t| t.assignee.clone())
+            .or_else(|| customer.attributes.get("owner").cloned());
+        out.push(AtRiskLine {
+            id: s.customer,
+            name: customer.name,
+            churn_probability: p,
+            change_since_yesterday: before.map(|b| p - b),
+            clv: s.clv,
+            expected_loss: s.expected_loss,
+            segment: s.segment.clone(),
+            stage: s.stage.to_string(),
+            reasons: s.reasons.iter().take(3).map(|r| r.text.clone()).collect(),
+            last_contact,
+            owner,
+            suggested_action: s.suggested_action.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// The at-risk list as text for a chat or terminal.
+pub fn render_at_risk(list: &[AtRiskLine]) -> String {
+    if list.is_empty() {
+        return "Nobody is flagged at risk right now.".into();
+    }
+    let mut text = format!(
+        "Customers at risk today ({}), most value at stake first:\n",
+        list.len()
+    );
+    for (i, l) in list.iter().enumerate() {
+        text.push_str(&format!(
+            "{}. {} (#{}) — churn {:.0}%{} · CLV {} · {} · {}\n   why: {}\n   last contact {} · owner {} · → {}\n",
+            i + 1,
+            if l.name.is_empty() { "(no name)" } else { &l.name },
+            l.id,
+            l.churn_probability * 100.0,
+            l.change_since_yesterday
+                .map(|c| format!(" ({:+.0} pts since yesterday)", c * 100.0))
+                .unwrap_or_default(),
+            l.clv.map(|v| format!("${v:.0}")).unwrap_or_else(|| "-".into()),
+            l.segment.as_deref().unwrap_or("no segment"),
+            l.stage,
+            if l.reasons.is_empty() { "-".to_owned() } else { l.reasons.join("; ") },
+            l.last_contact
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| "never".into()),
+            l.owner.as_deref().unwrap_or("nobody"),
+            l.suggested_action
+        ));
+    }
+    text.trim_end().to_owned()
+}
+
+/// One segment's size and profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentProfile {
+    pub segment: String,
+    pub customers: usize,
+    pub mean_churn_probability: f64,
+    pub mean_clv: f64,
+    pub at_risk: usize,
+}
+
+/// Segment sizes and profiles from the stored scores.
+pub fn segments(store: &Store) -> Result<Vec<SegmentProfile>, StoreError> {
+    let mut groups: BTreeMap<String, (usize, f64, f64, usize)> = BTreeMap::new();
+    for s in training::stored_scores(store)? {
+        let Some(segment) = s.segment else { continue };
+        let g = groups.entry(segment).or_default();
+        g.0 += 1;
+        g.1 += s.churn_probability.unwrap_or(0.0);
+        g.2 += s.clv.unwrap_or(0.0);
+        g.3 += usize::from(s.churn_alert);
+    }
+    let mut out: Vec<SegmentProfile> = groups
+        .into_iter()
+        .map(|(segment, (n, p, clv, risk))| SegmentProfile {
+            segment,
+            customers: n,
+            mean_churn_probability: p / n.max(1) as f64,
+            mean_clv: clv / n.max(1) as f64,
+            at_risk: risk,
+        })
+        .collect();
+    out.sort_by_key(|s| std::cmp::Reverse(s.customers));
+    Ok(out)
+}
+
+pub fn render_segments(list: &[SegmentProfile]) -> String {
+    if list.is_empty() {
+        return "No segments yet: the models have not been trained (crmbot train).".into();
+    }
+    let total: usize = list.iter().map(|s| s.customers).sum();
+    let mut text = format!("Segments ({total} customers):\n");
+    for s in list {
+        text.push_str(&format!(
+            "• {} — {} customers ({:.0}%), mean churn {:.0}%, mean CLV ${:.0}, {} at risk\n",
+            s.segment,
+            s.customers,
+            100.0 * s.customers as f64 / total.max(1) as f64,
+            s.mean_churn_probability * 100.0,
+            s.mean_clv,
+            s.at_risk
+        ));
+    }
+    text.trim_end().to_owned()
+}
+
+/// A figure for this period and the previous one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Kpi {
+    pub name: String,
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    /// How to show it: `pct` (0..1 as percent), `num`, `score`.
+    pub unit: &'static str,
+}
+
+/// The KPI report of a period ending now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KpiReport {
+    pub period_days: i64,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub kpis: Vec<Kpi>,
+}
+
+/// Parses `7d`, `30d`, `90d`, `week`, `month`, `quarter` (default 30 days).
+pub fn parse_period(text: Option<&str>) -> Result<i64, String> {
+    match text.map(|t| t.trim().to_lowercase()).as_deref() {
+        None | Some("") | Some("month") => Ok(30),
+        Some("week") => Ok(7),
+        Some("quarter") => Ok(90),
+        Some(t) => t
+            .strip_suffix('d')
+            .unwrap_or(t)
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=366).contains(d))
+            .ok_or_else(|| {
+                format!("expected a period like 7d, 30d, week, month or quarter, got {t:?}")
+            }),
+    }
+}
+
+/// When a customer's subscription started and was cancelled, if it was.
+type SubscriptionSpan = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+#[derive(Default)]
+struct PeriodCounts {
+    cancels: f64,
+    subscribers_at_start: f64,
+    active: std::collections::HashSet<CustomerId>,
+    revenue: BTreeMap<CustomerId, f64>,
+    csat: Vec<f64>,
+    nps: Vec<f64>,
+    sentiment: Vec<f64>,
+    tickets: f64,
+    within_sla: f64,
+    offers_shown: f64,
+    offers_accepted: f64,
+}
+
+/// KPIs of the last `days` against the `days` before.
+pub fn kpis(store: &Store, now: DateTime<Utc>, days: i64) -> Result<KpiReport, StoreError> {
+    let period = Duration::days(days);
+    let start = now - period;
+    let before = start - period;
+    let mut periods = [PeriodCounts::default(), PeriodCounts::default()];
+    // Subscribers at the start of each period, from subscription events before it.
+    let mut subscribed: BTreeMap<CustomerId, SubscriptionSpan> = BTreeMap::new();
+    for customer in store.customers() {
+        let customer = customer?;
+        for e in store.events_of(customer.id)? {
+            match e.kind {
+                EventKind::SubscriptionStart { .. } => {
+                    subscribed.entry(customer.id).or_default().0 = Some(e.at)
+                }
+                EventKind::SubscriptionCancel { .. } => {
+                    subscribed.entry(customer.id).or_default().1 = Some(e.at)
+                }
+                _ => {}
+            }
+        }
+    }
+    for (k, at) in [before, start].iter().enumerate() {
+        periods[k].subscribers_at_start = subscribed
+            .values()
+            .filter(|(s, c)| s.is_some_and(|s| s <= *at) && c.is_none_or(|c| c > *at))
+            .count() as f64;
+    }
+    let slot = |t: DateTime<Utc>| {
+        if t >= start {
+            Some(1)
+        } else if t >= before {
+            Some(0)
+        } else {
+            None
+        }
+    };
+    for event in store.events_since(before) {
+        let e = event?;
+        let Some(k) = slot(e.at) else { continue };
+        let p = &mut periods[k];
+        match &e.kind {
+            EventKind::SubscriptionCancel { .. } => p.cancels += 1.0,
+            EventKind::Purchase { amount, .. } | EventKind::Payment { amount } => {
+                p.active.insert(e.customer);
+                *p.revenue.entry(e.customer).or_default() += amount;
+            }
+            EventKind::Login => {
+                p.active.insert(e.customer);
+            }
+            EventKind::Survey {
+                survey: SurveyKind::Csat,
+                score,
+            } => p.csat.push(f64::from(*score)),
+            EventKind::Survey {
+                survey: SurveyKind::Nps,
+                score,
+            } => p.nps.push(f64::from(*score)),
+            EventKind::OfferShown { .. } => p.offers_shown += 1.0,
+            EventKind::OfferAccepted { .. } => p.offers_accepted += 1.0,
+            _ => {}
+        }
+    }
+    for interaction in store.interactions_since(before) {
+        let i = interaction?;
+        if i.direction != Direction::Inbound {
+            continue;
+        }
+        if let (Some(k), Some(s)) = (slot(i.at), i.sentiment) {
+            periods[k].sentiment.push(f64::from(s));
+        }
+    }
+    for t in store.tickets(None)? {
+        let Some(k) = slot(t.opened) else { continue };
+        periods[k].tickets += 1.0;
+        let answered = t.claimed_at.or(t.resolved_at);
+        if answered.is_some_and(|a| a <= t.sla_due) {
+            periods[k].within_sla += 1.0;
+        }
+    }
+    let open_now = store
+        .tickets(None)?
+        .iter()
+        .filter(|t| t.state != TicketState::Resolved)
+        .count() as f64;
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
+    let nps = |v: &[f64]| {
+        (!v.is_empty()).then(|| {
+            let promoters = v.iter().filter(|s| **s >= 9.0).count() as f64;
+            let detractors = v.iter().filter(|s| **s <= 6.0).count() as f64;
+            100.0 * (promoters - detractors) / v.len() as f64
+        })
+    };
+    // Revenue retention of the customers who paid in the previous period.
+    let (nrr, grr) = {
+        let (prev, cur) = (&periods[0].revenue, &periods[1].revenue);
+        let base: f64 = prev.values().sum();
+        let net: f64 = prev
+            .keys()
+            .map(|c| cur.get(c).copied().unwrap_or(0.0))
+            .sum();
+        let gross: f64 = prev
+            .iter()
+            .map(|(c, was)| cur.get(c).copied().unwrap_or(0.0).min(*was))
+            .sum();
+        (ratio(net, base), ratio(gross, base))
+    };
+    let retention = ratio(
+        periods[0].active.intersection(&periods[1].active).count() as f64,
+        periods[0].active.len() as f64,
+    );
+    let kpi = |name: &str, value: Option<f64>, previous: Option<f64>, unit: &'static str| Kpi {
+        name: name.to_owned(),
+        value,
+        previous,
+        unit,
+    };
+    let [p0, p1] = &periods;
+    Ok(KpiReport {
+        period_days: days,
+        from: start,
+        to: now,
+        kpis: vec![
+            kpi(
+                "churn rate (subscriptions)",
+                ratio(p1.cancels, p1.subscribers_at_start),
+                ratio(p0.cancels, p0.subscribers_at_start),
+                "pct",
+            ),
+            kpi("retention of active customers", retention, None, "pct"),
+            kpi("net revenue retention", nrr, None, "pct"),
+            kpi("gross revenue retention", grr, None, "pct"),
+            kpi(
+                "active customers",
+                Some(p1.active.len() as f64),
+                Some(p0.active.len() as f64),
+                "num",
+            ),
+            kpi(
+                "revenue",
+                Some(p1.revenue.values().sum()),
+                Some(p0.revenue.values().sum()),
+                "money",
+            ),
+            kpi("CSAT (1-5)", mean(&p1.csat), mean(&p0.csat), "score"),
+            kpi("NPS", nps(&p1.nps), nps(&p0.nps), "score"),
+            kpi(
+                "mean message sentiment",
+                mean(&p1.sentiment),
+                mean(&p0.sentiment),
+                "score",
+            ),
+            kpi(
+                "escalations opened",
+                Some(p1.tickets),
+                Some(p0.tickets),
+                "num",
+            ),
+            kpi(
+                "escalations answered within SLA",
+                ratio(p1.within_sla, p1.tickets),
+                ratio(p0.within_sla, p0.tickets),
+                "pct",
+            ),
+            kpi("open escalations now", Some(open_now), None, "num"),
+            kpi(
+                "offer acceptance",
+                ratio(p1.offers_accepted, p1.offers_shown),
+                ratio(p0.offers_accepted, p0.offers_shown),
+                "pct",
+            ),
+        ],
+    })
+}
+
+pub fn render_kpis(report: &KpiReport) -> String {
+    let show = |v: Option<f64>, unit: &str| match (v, unit) {
+        (None, _) => "-".to_owned(),
+        (Some(v), "pct") => format!("{:.1}%", v * 100.0),
+        (Some(v), "money") => format!("${v:.0}"),
+        (Some(v), "num") => format!("{v:.0}"),
+        (Some(v), _) => format!("{v:.2}"),
+    };
+    let mut text = format!(
+        "KPIs for the last {} days ({} to {}), change against the {} days before:\n",
+        report.period_days,
+        report.from.format("%Y-%m-%d"),
+        report.to.format("%Y-%m-%d"),
+        report.period_days
+    );
+    for k in &report.kpis {
+        let change = match (k.value, k.previous) {
+            (Some(v), Some(p)) if k.unit == "pct" => format!(" ({:+.1} pts)", (v - p) * 100.0),
+            (Some(v), Some(p)) if k.unit == "score" => format!(" ({:+.2})", v - p),
+            (Some(v), Some(p)) => format!(" ({:+.0})", v - p),
+            _ => String::new(),
+        };
+        text.push_str(&format!(
+            "• {}: {}{}\n",
+            k.name,
+            show(k.value, k.unit),
+            change
+        ));
+    }
+    text.trim_end().to_owned()
+}
+
+/// Which chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    Segments,
+    Risk,
+    Funnel,
+    Sentiment,
+}
+
+impl std::str::FromStr for ChartKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "segments" => Ok(ChartKind::Segments),
+            "risk" => Ok(ChartKind::Risk),
+            "funnel" => Ok(ChartKind::Funnel),
+            "sentiment" => Ok(ChartKind::Sentiment),
+            other => Err(format!(
+                "unknown chart {other:?}: expected segments, risk, funnel or sentiment"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsightError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+}
+
+/// Renders a chart of the base as PNG, with a caption.
+pub fn chart(
+    store: &Store,
+    kind: ChartKind,
+    now: DateTime<Utc>,
+) -> Result<(Vec<u8>, String), InsightError> {
+    let scores = training::stored_scores(store)?;
+    Ok(match kind {
+        ChartKind::Segments => {
+            let mut names: Vec<String> = scores.iter().filter_map(|s| s.segment.clone()).collect();
+            names.sort();
+            names.dedup();
+            let points: Vec<Point> = scores
+                .iter()
+                .filter_map(|s| {
+                    let group = names.iter().position(|n| Some(n) == s.segment.as_ref())?;
+                    Some(Point {
+                        x: s.churn_probability.unwrap_or(0.0),
+                        y: (1.0 + s.clv.unwrap_or(0.0)).log10(),
+                        group,
+                    })
+                })
+                .collect();
+            let png = charts::scatter(
+                "Customer segments",
+                "churn probability",
+                "lifetime value (log10 of 1 + $)",
+                &names,
+                &points,
+            )?;
+            (
+                png,
+                format!(
+                    "Segments of {} customers by churn risk and value",
+                    points.len()
+                ),
+            )
+        }
+        ChartKind::Risk => {
+            let values: Vec<f64> = scores.iter().filter_map(|s| s.churn_probability).collect();
+            let png =
+                charts::histogram("Churn risk distribution", "churn probability", &values, 20)?;
+            (
+                png,
+                format!("Churn probability of {} customers", values.len()),
+            )
+        }
+        ChartKind::Funnel => {
+            let mut counts: BTreeMap<Stage, f64> = Stage::ALL.iter().map(|s| (*s, 0.0)).collect();
+            for s in &scores {
+                *counts.entry(s.stage).or_default() += 1.0;
+            }
+            let bars: Vec<(String, f64)> = Stage::ALL
+                .iter()
+                .map(|s| (s.as_str().replace('_', " "), counts[s]))
+                .collect();
+            (
+                charts::bars("Lifecycle funnel", "customers", &bars)?,
+                "Customers per lifecycle stage".into(),
+            )
+        }
+        ChartKind::Sentiment => {
+            let mut days: BTreeMap<NaiveDate, (f64, f64)> = BTreeMap::new();
+            for i in store.interactions_since(now - Duration::days(90)) {
+                let i = i?;
+                if let (Direction::Inbound, Some(s)) = (i.direction, i.sentiment) {
+                    let d = days.entry(i.at.date_naive()).or_default();
+                    d.0 += f64::from(s);
+                    d.1 += 1.0;
+                }
+            }
+            let points: Vec<(NaiveDate, f64)> =
+                days.into_iter().map(|(d, (sum, n))| (d, sum / n)).collect();
+            (
+                charts::line(
+                    "Customer sentiment, daily mean",
+                    "mean sentiment",
+                    &points,
+                    (-1.0, 1.0),
+                )?,
+                "Mean sentiment of customer messages per day, last 90 days".into(),
+            )
+        }
+    })
+}

@@ -1,0 +1,484 @@
+//! Measuring the intent classifier on real labelled data (Banking77, CLINC150, the
+//! product's own held-out paraphrases), so that accuracy and speed claims are numbers a
+//! command reproduces rather than impressions.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::classifier::{TextClassifier, TrainConfig};
+use super::text::{detect_language, features, normalize};
+use super::{NluError, NluSettings, Understanding};
+use crate::domain::Language;
+
+/// The label that marks out-of-scope examples in the data sets.
+pub const OOS_LABEL: &str = "oos";
+
+/// When the training data has an `oos` class, a message is also called out of scope when
+/// that class is a close runner-up: P(oos) ≥ this × P(top class). Chosen on
+/// clinc150_val + clinc150_oos_val, where it beat a plain top-probability threshold (at
+/// equal in-scope accuracy, higher out-of-scope recall) and was flat between 0.5 and 0.6.
+pub const OOS_RATIO_THRESHOLD: f32 = 0.5;
+
+/// One frequent confusion: `truth` predicted as `predicted`, `count` times.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfusedPair {
+    pub truth: String,
+    pub predicted: String,
+    pub count: usize,
+}
+
+/// How well intents were recognised on a test set, and how fast.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntentEvalReport {
+    /// Share of in-scope test examples (truth not `oos`) whose prediction is right;
+    /// predicting `oos` for them counts as wrong.
+    pub accuracy: f64,
+    /// Share of all test examples predicted right, `oos` included.
+    pub overall_accuracy: f64,
+    /// Unweighted mean F1 over the labels present in the test set.
+    pub macro_f1: f64,
+    /// Share of `oos` test examples predicted `oos` (only when the test set has them).
+    pub oos_recall: Option<f64>,
+    /// The ten most frequent (truth, prediction) mistakes.
+    pub confused_pairs: Vec<ConfusedPair>,
+    /// Wall-clock training time (mean per fold for cross-validation).
+    pub train_seconds: f64,
+    /// Median time to classify one message (normalize, featurize, score), microseconds.
+    pub latency_us_p50: f64,
+    /// 95th percentile of the same.
+    pub latency_us_p95: f64,
+    pub n_train: usize,
+    pub n_test: usize,
+}
+
+impl fmt::Display for IntentEvalReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:<28} {:>10}", "metric", "value")?;
+        writeln!(f, "{:<28} {:>10.4}", "accuracy (in scope)", self.accuracy)?;
+        writeln!(
+            f,
+            "{:<28} {:>10.4}",
+            "overall accuracy", self.overall_accuracy
+        )?;
+        writeln!(f, "{:<28} {:>10.4}", "macro F1", self.macro_f1)?;
+        match self.oos_recall {
+            Some(r) => writeln!(f, "{:<28} {:>10.4}", "out-of-scope recall", r)?,
+            None => writeln!(f, "{:<28} {:>10}", "out-of-scope recall", "n/a")?,
+        }
+        writeln!(f, "{:<28} {:>10.3}", "train seconds", self.train_seconds)?;
+        writeln!(
+            f,
+            "{:<28} {:>10.1}",
+            "latency p50 (µs)", self.latency_us_p50
+        )?;
+        writeln!(
+            f,
+            "{:<28} {:>10.1}",
+            "latency p95 (µs)", self.latency_us_p95
+        )?;
+        writeln!(f, "{:<28} {:>10}", "train examples", self.n_train)?;
+        writeln!(f, "{:<28} {:>10}", "test examples", self.n_test)?;
+        if !self.confused_pairs.is_empty() {
+            writeln!(f, "\n{:<30} {:<30} {:>6}", "truth", "predicted", "count")?;
+            for p in &self.confused_pairs {
+                writeln!(f, "{:<30} {:<30} {:>6}", p.truth, p.predicted, p.count)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a `text,<label>` CSV (header required; the label column may be called `intent`
+/// or `label`). Quoted fields are handled by the csv crate.
+pub fn read_labelled_csv(path: &Path) -> Result<Vec<(String, String)>, NluError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(path)
+        .map_err(|e| csv_error(path, &e))?;
+    let headers = rdr.headers().map_err(|e| csv_error(path, &e))?.clone();
+    let text_col = headers
+        .iter()
+        .position(|h| h.trim() == "text")
+        .ok_or_else(|| NluError::File {
+            path: path.to_path_buf(),
+            problem: "no `text` column in the header".into(),
+        })?;
+    let label_col = headers
+        .iter()
+        .position(|h| matches!(h.trim(), "intent" | "label"))
+        .ok_or_else(|| NluError::File {
+            path: path.to_path_buf(),
+            problem: "no `intent` or `label` column in the header".into(),
+        })?;
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_error(path, &e))?;
+        let text = rec.get(text_col).unwrap_or_default().to_string();
+        let label = rec.get(label_col).unwrap_or_default().trim().to_string();
+        if label.is_empty() {
+            return Err(NluError::Csv {
+                path: path.to_path_buf(),
+                line: rec.position().map_or(0, |p| p.line()),
+                problem: "empty label".into(),
+            });
+        }
+        out.push((text, label));
+    }
+    Ok(out)
+}
+
+fn csv_error(path: &Path, e: &csv::Error) -> NluError {
+    NluError::Csv {
+        path: path.to_path_buf(),
+        line: e.position().map_or(0, |p| p.line()),
+        problem: e.to_string(),
+    }
+}
+
+fn featurize(text: &str) -> Vec<u64> {
+    let norm = normalize(text);
+    let lang = detect_language(&norm, Language::En);
+    let mut f = Vec::new();
+    features(&norm, lang, &mut f);
+    f
+}
+
+/// Trains on `train` and tests on `test` (each `text,intent`). Examples labelled `oos`
+/// in the training data become an out-of-scope class, which is also predicted when its
+/// probability is at least [`OOS_RATIO_THRESHOLD`] × the top class's.
+pub fn eval_intents(train: &Path, test: &Path) -> Result<IntentEvalReport, NluError> {
+    eval_intents_files(&[train.to_path_buf()], &[test.to_path_buf()])
+}
+
+/// [`eval_intents`] over several files each (e.g. clinc150_train.csv + clinc150_oos_train.csv).
+pub fn eval_intents_files(
+    train: &[PathBuf],
+    test: &[PathBuf],
+) -> Result<IntentEvalReport, NluError> {
+    let mut tr = Vec::new();
+    for p in train {
+        tr.extend(read_labelled_csv(p)?);
+    }
+    let mut te = Vec::new();
+    for p in test {
+        te.extend(read_labelled_csv(p)?);
+    }
+    let (mut acc, preds) = train_and_predict(&tr, &te);
+    let truth: Vec<&str> = te.iter().map(|(_, l)| l.as_str()).collect();
+    let mut report = score(
+        &truth,
+        &preds.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    report.train_seconds = acc.train_seconds;
+    report.n_train = tr.len();
+    fill_latency(&mut report, &mut acc.latencies);
+    Ok(report)
+}
+
+pub(crate) struct RunStats {
+    pub(crate) train_seconds: f64,
+    pub(crate) latencies: Vec<f64>,
+}
+
+fn train_and_predict(
+    train: &[(String, String)],
+    test: &[(String, String)],
+) -> (RunStats, Vec<String>) {
+    train_and_predict_with(train, test, &TrainConfig::default(), OOS_RATIO_THRESHOLD)
+}
+
+pub(crate) fn train_and_predict_with(
+    train: &[(String, String)],
+    test: &[(String, String)],
+    cfg: &TrainConfig,
+    oos_ratio: f32,
+) -> (RunStats, Vec<String>) {
+    let t0 = Instant::now();
+    let docs: Vec<Vec<u64>> = train.iter().map(|(t, _)| featurize(t)).collect();
+    let ys: Vec<String> = train.iter().map(|(_, l)| l.clone()).collect();
+    let clf = TextClassifier::train(&docs, &ys, cfg, false);
+    let train_seconds = t0.elapsed().as_secs_f64();
+    let oos_index = clf.labels().iter().position(|l| l == OOS_LABEL);
+    let mut p = Vec::new();
+    let mut latencies = Vec::with_capacity(test.len());
+    let mut preds = Vec::with_capacity(test.len());
+    for (text, _) in test {
+        let t = Instant::now();
+        let doc = featurize(text);
+        clf.proba(&doc, &mut p);
+        let (best, pmax) = p
+            .iter()
+            .enumerate()
+            .fold((0, f32::MIN), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
+        let near_oos = oos_index.is_some_and(|o| p[o] >= oos_ratio * pmax);
+        let label = if near_oos {
+            OOS_LABEL
+        } else {
+            clf.labels()[best].as_str()
+        };
+        latencies.push(t.elapsed().as_secs_f64() * 1e6);
+        preds.push(label.to_string());
+    }
+    (
+        RunStats {
+            train_seconds,
+            latencies,
+        },
+        preds,
+    )
+}
+
+/// Stratified k-fold cross-validation on one `text,intent` file; predictions from all
+/// folds are pooled into one report (train_seconds is the mean per fold).
+pub fn cross_validate_intents(data: &Path, folds: usize) -> Result<IntentEvalReport, NluError> {
+    let rows = read_labelled_csv(data)?;
+    if folds < 2 {
+        return Err(NluError::File {
+            path: data.to_path_buf(),
+            problem: format!("cross-validation needs at least 2 folds, got {folds}"),
+        });
+    }
+    let mut labels: Vec<&str> = rows.iter().map(|(_, l)| l.as_str()).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let ys: Vec<usize> = rows
+        .iter()
+        .map(|(_, l)| labels.binary_search(&l.as_str()).unwrap_or_default())
+        .collect();
+    // Assign each example a fold, round-robin within its shuffled class.
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); labels.len()];
+    for (i, &y) in ys.iter().enumerate() {
+        by_class[y].push(i);
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+    let mut fold_of = vec![0usize; rows.len()];
+    for members in &mut by_class {
+        members.shuffle(&mut rng);
+        for (k, &i) in members.iter().enumerate() {
+            fold_of[i] = k % folds;
+        }
+    }
+    let mut truth = Vec::new();
+    let mut preds = Vec::new();
+    let mut train_seconds = 0.0;
+    let mut latencies = Vec::new();
+    let mut n_train = 0;
+    for k in 0..folds {
+        let tr: Vec<(String, String)> = rows
+            .iter()
+            .zip(&fold_of)
+            .filter(|(_, f)| **f != k)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let te: Vec<(String, String)> = rows
+            .iter()
+            .zip(&fold_of)
+            .filter(|(_, f)| **f == k)
+            .map(|(r, _)| r.clone())
+            .collect();
+        if te.is_empty() {
+            continue;
+        }
+        let (stats, p) = train_and_predict(&tr, &te);
+        train_seconds += stats.train_seconds / folds as f64;
+        latencies.extend(stats.latencies);
+        n_train = n_train.max(tr.len());
+        truth.extend(te.into_iter().map(|(_, l)| l));
+        preds.extend(p);
+    }
+    let mut report = score(
+        &truth.iter().map(String::as_str).collect::<Vec<_>>(),
+        &preds.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    report.train_seconds = train_seconds;
+    report.n_train = n_train;
+    fill_latency(&mut report, &mut latencies);
+    Ok(report)
+}
+
+/// Loads the product intents from `dir` and scores them on the held-out paraphrases in
+/// `dir/heldout/*.csv` (`text,intent`; intent `oos` for messages the bot should not claim
+/// to understand). The prediction is the top-ranked intent, or `oos` when the parse says
+/// OutOfScope. Latency covers the whole `Nlu::parse` (entities included).
+pub fn eval_product_intents(dir: &Path) -> Result<IntentEvalReport, NluError> {
+    let t0 = Instant::now();
+    let nlu = super::Nlu::load(dir, NluSettings::default(), &[])?;
+    let train_seconds = t0.elapsed().as_secs_f64();
+    let held_dir = dir.join("heldout");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&held_dir)
+        .map_err(|e| NluError::io(&held_dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    files.sort();
+    let mut rows = Vec::new();
+    for p in &files {
+        rows.extend(read_labelled_csv(p)?);
+    }
+    let mut latencies = Vec::new();
+    let mut preds = Vec::new();
+    for (text, _) in &rows {
+        let t = Instant::now();
+        let parse = nlu.parse(text);
+        latencies.push(t.elapsed().as_secs_f64() * 1e6);
+        let pred = match parse.understanding {
+            Understanding::OutOfScope => OOS_LABEL.to_string(),
+            _ => parse
+                .ranked
+                .first()
+                .map_or(OOS_LABEL.to_string(), |(i, _)| i.as_str().to_string()),
+        };
+        preds.push(pred);
+    }
+    let truth: Vec<&str> = rows.iter().map(|(_, l)| l.as_str()).collect();
+    let mut report = score(
+        &truth,
+        &preds.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    report.train_seconds = train_seconds;
+    report.n_train = nlu.n_examples();
+    fill_latency(&mut report, &mut latencies);
+    Ok(report)
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[idx]
+}
+
+fn fill_latency(report: &mut IntentEvalReport, lat: &mut [f64]) {
+    lat.sort_by(f64::total_cmp);
+    report.latency_us_p50 = percentile(lat, 0.5);
+    report.latency_us_p95 = percentile(lat, 0.95);
+}
+
+/// Accuracy, macro F1, out-of-scope recall and top confusions of predictions.
+pub(crate) fn score(truth: &[&str], pred: &[&str]) -> IntentEvalReport {
+    let n = truth.len();
+    let mut correct = 0usize;
+    let (mut in_scope, mut in_scope_correct) = (0usize, 0usize);
+    let (mut oos, mut oos_hit) = (0usize, 0usize);
+    let mut tp: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut fp: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut fnc: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut confusions: HashMap<(&str, &str), usize> = HashMap::new();
+    for (&t, &p) in truth.iter().zip(pred) {
+        tp.entry(t).or_default();
+        if t == p {
+            correct += 1;
+            *tp.entry(t).or_default() += 1;
+        } else {
+            *fp.entry(p).or_default() += 1;
+            *fnc.entry(t).or_default() += 1;
+            *confusions.entry((t, p)).or_default() += 1;
+        }
+        if t == OOS_LABEL {
+            oos += 1;
+            oos_hit += usize::from(p == OOS_LABEL);
+        } else {
+            in_scope += 1;
+            in_scope_correct += usize::from(t == p);
+        }
+    }
+    let mut f1_sum = 0.0;
+    for (label, &tpv) in &tp {
+        let fpv = fp.get(label).copied().unwrap_or(0);
+        let fnv = fnc.get(label).copied().unwrap_or(0);
+        let denom = 2 * tpv + fpv + fnv;
+        if denom > 0 {
+            f1_sum += 2.0 * tpv as f64 / denom as f64;
+        }
+    }
+    let mut pairs: Vec<ConfusedPair> = confusions
+        .into_iter()
+        .map(|((t, p), count)| ConfusedPair {
+            truth: t.to_string(),
+            predicted: p.to_string(),
+            count,
+        })
+        .collect();
+    pairs.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.truth.cmp(&b.truth))
+            .then_with(|| a.predicted.cmp(&b.predicted))
+    });
+    pairs.truncate(10);
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    IntentEvalReport {
+        accuracy: ratio(in_scope_correct, in_scope),
+        overall_accuracy: ratio(correct, n),
+        macro_f1: if tp.is_empty() {
+            0.0
+        } else {
+            f1_sum / tp.len() as f64
+        },
+        oos_recall: (oos > 0).then(|| ratio(oos_hit, oos)),
+        confused_pairs: pairs,
+        train_seconds: 0.0,
+        latency_us_p50: 0.0,
+        latency_us_p95: 0.0,
+        n_train: 0,
+        n_test: n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scoring_counts_in_scope_accuracy_and_oos_recall() {
+        let truth = ["a", "a", "b", "oos", "oos"];
+        let pred = ["a", "oos", "b", "oos", "a"];
+        let r = score(&truth, &pred);
+        assert!((r.accuracy - 2.0 / 3.0).abs() < 1e-9);
+        assert!((r.overall_accuracy - 0.6).abs() < 1e-9);
+        assert_eq!(r.oos_recall, Some(0.5));
+        assert_eq!(r.confused_pairs.len(), 2);
+    }
+
+    #[test]
+    fn eval_on_tiny_files_learns_the_intents() {
+        let dir = tempfile::tempdir().unwrap();
+        let train = dir.path().join("train.csv");
+        let test = dir.path().join("test.csv");
+        let mut t = String::from("text,intent\n");
+        for i in 0..10 {
+            t.push_str(&format!("where is my parcel number {i},track\n"));
+            t.push_str(&format!("\"i want my money back, order {i}\",refund\n"));
+        }
+        std::fs::write(&train, t).unwrap();
+        std::fs::write(
+            &test,
+            "text,intent\nwhere is the parcel,track\nmoney back please,refund\n",
+        )
+        .unwrap();
+        let r = eval_intents(&train, &test).unwrap();
+        assert_eq!(r.accuracy, 1.0, "{r}");
+        assert_eq!(r.n_train, 20);
+        assert!(r.oos_recall.is_none());
+        let cv = cross_validate_intents(&train, 5).unwrap();
+        assert_eq!(cv.n_test, 20);
+    }
+
+    #[test]
+    fn a_missing_label_column_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bad.csv");
+        std::fs::write(&p, "text,other\nhello,x\n").unwrap();
+        let e = read_labelled_csv(&p).unwrap_err().to_string();
+        assert!(e.contains("bad.csv") && e.contains("intent"), "{e}");
+    }
+}

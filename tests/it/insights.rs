@@ -1,0 +1,200 @@
+//! Staff insights on trained demo data: who is at risk today, segments and charts, the
+//! digest, and that trained models reload exactly.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use crmbot::app;
+use crmbot::clock::FixedClock;
+use crmbot::demo::{self, DemoSpec};
+use crmbot::domain::{Channel, EventKind, Language};
+use crmbot::engine::text::Reply;
+use crmbot::engine::{Body, Engine, Inbound, Outcome, Sender};
+use crmbot::store::{Store, StoreOptions};
+use crmbot::training;
+
+use crate::common::{now, settings};
+
+struct Trained {
+    _dir: tempfile::TempDir,
+    store: Store,
+    engine: Engine,
+}
+
+fn trained(customers: u32) -> Trained {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let store = Store::open(&StoreOptions::at(&path)).unwrap();
+    let spec = DemoSpec {
+        customers,
+        seed: 42,
+        as_of: demo::reference_day(now()),
+    };
+    demo::seed_store(&store, &spec).unwrap();
+    let s = settings(&path);
+    training::train(&store, &s.models, now(), false).unwrap();
+    let engine =
+        app::build_engine(Arc::new(s), store.clone(), Arc::new(FixedClock::new(now()))).unwrap();
+    Trained {
+        _dir: dir,
+        store,
+        engine,
+    }
+}
+
+async fn say(engine: &Engine, sender: Sender, chat: &str, text: &str) -> Outcome {
+    engine
+        .handle(Inbound {
+            channel: Channel::Console,
+            chat: chat.into(),
+            sender,
+            body: Body::Text(text.into()),
+            at: now(),
+        })
+        .await
+}
+
+#[tokio::test]
+async fn who_is_at_risk_today_for_staff_and_not_for_customers() {
+    let t = trained(400);
+    let staff = say(
+        &t.engine,
+        Sender::Staff("alice".into()),
+        "staff:alice",
+        "who is at risk today",
+    )
+    .await;
+    let text = &staff.messages[0].text;
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("— churn ")).collect();
+    assert!(lines.len() >= 10, "{text}");
+    for l in &lines {
+        assert!(l.contains('%') && l.contains("CLV $"), "{l}");
+    }
+    assert!(text.matches("why: ").count() >= 10, "{text}");
+    let customer = say(
+        &t.engine,
+        Sender::Customer(crmbot::domain::CustomerId(42)),
+        "customer:42",
+        "who is at risk today",
+    )
+    .await;
+    assert_eq!(customer.messages.len(), 1);
+    assert_eq!(
+        customer.messages[0].text,
+        Reply::StaffOnly.render(Language::En)
+    );
+}
+
+#[tokio::test]
+async fn segments_and_the_churn_report_come_with_charts() {
+    let t = trained(300);
+    let seg = say(
+        &t.engine,
+        Sender::Staff("alice".into()),
+        "staff:alice",
+        "/segments",
+    )
+    .await;
+    assert!(
+        seg.messages[0].text.starts_with("Segments ("),
+        "{}",
+        seg.messages[0].text
+    );
+    let png = seg.messages[1].image.as_ref().expect("a chart").png.clone();
+    assert!(png.starts_with(b"\x89PNG"));
+    let report = say(
+        &t.engine,
+        Sender::Staff("alice".into()),
+        "staff:alice",
+        "/report churn",
+    )
+    .await;
+    assert_eq!(
+        report.messages.iter().filter(|m| m.image.is_some()).count(),
+        3,
+        "{:#?}",
+        report.messages.iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
+    let kpi = say(
+        &t.engine,
+        Sender::Staff("alice".into()),
+        "staff:alice",
+        "/kpi 30d",
+    )
+    .await;
+    assert!(
+        kpi.messages[0].text.contains("churn rate"),
+        "{}",
+        kpi.messages[0].text
+    );
+    let bad = say(
+        &t.engine,
+        Sender::Staff("alice".into()),
+        "staff:alice",
+        "/kpi fortnightly",
+    )
+    .await;
+    assert!(bad.messages[0].text.contains("expected a period like 7d"));
+}
+
+#[test]
+fn a_second_digest_only_says_what_is_new() {
+    let t = trained(400);
+    let s = settings(t.store.path());
+    let first = crmbot::alerts::jobs::digest(&t.store, &s, now(), true).unwrap();
+    assert!(!first.new_at_risk.is_empty());
+    let preview =
+        crmbot::alerts::jobs::digest(&t.store, &s, now() + Duration::minutes(1), false).unwrap();
+    let second =
+        crmbot::alerts::jobs::digest(&t.store, &s, now() + Duration::minutes(1), true).unwrap();
+    assert_eq!(
+        preview.new_at_risk, second.new_at_risk,
+        "a preview changes nothing"
+    );
+    for line in &second.new_at_risk {
+        assert!(
+            !first.new_at_risk.iter().any(|f| f.id == line.id),
+            "{} was already reported",
+            line.id
+        );
+    }
+    let queued = t.store.pending_outbox().unwrap();
+    assert_eq!(
+        queued.len(),
+        2,
+        "one digest per run for the one destination"
+    );
+}
+
+#[test]
+fn stored_models_reload_with_identical_scores_and_transitions_become_events() {
+    let t = trained(300);
+    let reloaded = training::stored_models(&t.store).unwrap().unwrap();
+    let input = training::training_input(&t.store).unwrap();
+    let fresh = crmbot::models::pipeline::score_all(&reloaded, &input, now());
+    let stored = training::stored_scores(&t.store).unwrap();
+    assert_eq!(fresh.len(), stored.len());
+    for (a, b) in fresh.iter().zip(&stored) {
+        assert_eq!(a, b, "scores from reloaded models equal the stored ones");
+    }
+    // A month later the stages of some customers have moved on: each move is an event.
+    let later = now() + Duration::days(45);
+    let outcome = training::train(
+        &t.store,
+        &crmbot::models::pipeline::ModelSettings::default(),
+        later,
+        false,
+    )
+    .unwrap();
+    assert!(outcome.stage_changes > 0);
+    let changes = (1..=300)
+        .flat_map(|id| t.store.events_of(crmbot::domain::CustomerId(id)).unwrap())
+        .filter(|e| matches!(&e.kind, EventKind::StageChanged { reason, .. } if !reason.is_empty()))
+        .count();
+    assert_eq!(changes, outcome.stage_changes);
+    assert!(
+        outcome.versions.values().all(|v| *v == 2),
+        "{:?}",
+        outcome.versions
+    );
+}
