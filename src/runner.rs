@@ -29,6 +29,9 @@ use crate::store::StoreError;
 const DRAIN_LIMIT: Duration = Duration::from_secs(20);
 /// How long shutdown waits for an adapter to disconnect.
 const STOP_LIMIT: Duration = Duration::from_secs(10);
+/// How often the store's outbox (alerts, digest, link codes) is drained (the `deliver` job
+/// of `alerts::schedule`); it is also drained right after each handled message.
+const DELIVER_EVERY: Duration = Duration::from_secs(30);
 
 /// Why `crmbot run` could not start or stopped.
 #[derive(Debug, Error)]
@@ -221,6 +224,14 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
         None => None,
     };
 
+    {
+        let (engine, router, shutdown) = (engine.clone(), router.clone(), stop.subscribe());
+        adapters.spawn(async move {
+            deliver_outbox(engine, router, shutdown).await;
+            Ok(())
+        });
+    }
+
     Ok(Running {
         engine,
         router,
@@ -287,6 +298,41 @@ impl Running {
         self.engine.deps().store.durable().await?;
         tracing::info!("stopped; the store is flushed");
         Ok(())
+    }
+}
+
+/// The `deliver` job: sends what the engine and the alert jobs queued in the store's outbox
+/// (digest, real-time alerts, SLA reminders to chats; link codes to the code sink) through
+/// the router, with the outbox's own quiet hours, rate limit and retries.
+async fn deliver_outbox(engine: Engine, router: Router, mut shutdown: watch::Receiver<bool>) {
+    use crate::alerts::delivery::{Either, drain};
+    let deps = engine.deps();
+    let deliverer = Either(
+        router.clone(),
+        crate::channels::code_sink::CodeSink::new(&deps.settings.identity),
+    );
+    loop {
+        let has_due = deps
+            .store
+            .pending_outbox()
+            .map(|p| p.iter().any(|i| i.not_before <= deps.clock.now()))
+            .unwrap_or(false);
+        if has_due
+            && let Err(error) = drain(
+                &deps.store,
+                &deliverer,
+                &deps.settings.alerts,
+                deps.clock.now(),
+            )
+            .await
+        {
+            tracing::error!(%error, "delivering the outbox failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(DELIVER_EVERY) => {}
+            _ = router.outcome_posted() => {}
+            _ = stopped(&mut shutdown) => return,
+        }
     }
 }
 

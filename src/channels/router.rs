@@ -110,26 +110,59 @@ impl Window {
     }
 }
 
-/// Windows for every limit that applies to one request, acquired together.
-async fn acquire(local: &mut [Window], global: &Mutex<Window>) {
-    loop {
-        let now = Instant::now();
-        let mut ready = now;
-        for w in local.iter_mut() {
-            ready = ready.max(w.next_free(now));
+/// The request windows of one platform: overall and per chat. Shared by the chat lanes and
+/// by direct sends, so both count against the same limits.
+struct Pacer {
+    global: Mutex<Window>,
+    chats: Mutex<HashMap<String, Vec<Window>>>,
+    rates: ChatRates,
+}
+
+type ChatRates = Box<dyn Fn(&str) -> Vec<Rate> + Send + Sync>;
+
+impl Pacer {
+    fn new(global: Rate, rates: impl Fn(&str) -> Vec<Rate> + Send + Sync + 'static) -> Pacer {
+        Pacer {
+            global: Mutex::new(Window::new(global)),
+            chats: Mutex::new(HashMap::new()),
+            rates: Box::new(rates),
         }
-        {
-            let mut g = global.lock().unwrap_or_else(PoisonError::into_inner);
-            ready = ready.max(g.next_free(now));
-            if ready <= now {
-                g.record(now);
-                for w in local.iter_mut() {
-                    w.record(now);
+    }
+
+    /// Waits until one more request to `chat` fits every limit, and counts it.
+    async fn acquire(&self, chat: &str) {
+        loop {
+            let now = Instant::now();
+            let ready = {
+                let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
+                if chats.len() > 1024 {
+                    // Forget chats with no request inside their windows.
+                    chats.retain(|_, ws| {
+                        ws.iter_mut().any(|w| {
+                            w.next_free(now);
+                            !w.sent.is_empty()
+                        })
+                    });
                 }
-                return;
-            }
+                let local = chats
+                    .entry(chat.to_owned())
+                    .or_insert_with(|| (self.rates)(chat).into_iter().map(Window::new).collect());
+                let mut global = self.global.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut ready = global.next_free(now);
+                for w in local.iter_mut() {
+                    ready = ready.max(w.next_free(now));
+                }
+                if ready <= now {
+                    global.record(now);
+                    for w in local.iter_mut() {
+                        w.record(now);
+                    }
+                    return;
+                }
+                ready
+            };
+            tokio::time::sleep_until(ready).await;
         }
-        tokio::time::sleep_until(ready).await;
     }
 }
 
@@ -265,56 +298,46 @@ impl<T: Send + 'static> Lanes<T> {
     }
 }
 
+type DirectSend =
+    Arc<dyn Fn(Outbound) -> BoxFuture<'static, Result<(), DeliveryError>> + Send + Sync>;
+
 /// One platform's outgoing queue: lanes per chat, paced and retried.
 pub struct Outbox {
     channel: Channel,
     lanes: Lanes<Outbound>,
+    direct: DirectSend,
 }
 
 impl Outbox {
     /// An outbox sending through `outlet`, never more than `global` requests overall.
     pub fn new<O: Outlet>(channel: Channel, outlet: Arc<O>, global: Rate) -> Outbox {
-        let global = Arc::new(Mutex::new(Window::new(global)));
-        // Per-chat windows, taken by the chat's lane while it sends (one at a time per chat).
-        let windows: Arc<Mutex<HashMap<String, Vec<Window>>>> = Arc::default();
-        let lanes = Lanes::new(move |chat: String, message: Outbound| {
+        let pacer = {
             let outlet = outlet.clone();
-            let global = global.clone();
-            let windows = windows.clone();
-            async move {
-                let mut local = windows
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&chat)
-                    .unwrap_or_else(|| {
-                        outlet
-                            .chat_rates(&chat)
-                            .into_iter()
-                            .map(Window::new)
-                            .collect()
-                    });
-                deliver(
-                    channel,
-                    outlet.as_ref(),
-                    &chat,
-                    message,
-                    &mut local,
-                    &global,
-                )
-                .await;
-                let now = Instant::now();
-                let mut all = windows.lock().unwrap_or_else(PoisonError::into_inner);
-                all.insert(chat, local);
-                // Forget chats with no request inside their windows.
-                all.retain(|_, ws| {
-                    ws.iter_mut().any(|w| {
-                        w.next_free(now);
-                        !w.sent.is_empty()
-                    })
-                });
-            }
+            Arc::new(Pacer::new(global, move |chat| outlet.chat_rates(chat)))
+        };
+        let lanes = {
+            let (outlet, pacer) = (outlet.clone(), pacer.clone());
+            Lanes::new(move |chat: String, message: Outbound| {
+                let (outlet, pacer) = (outlet.clone(), pacer.clone());
+                async move { deliver(channel, outlet.as_ref(), &pacer, &chat, message).await }
+            })
+        };
+        let direct: DirectSend = Arc::new(move |message: Outbound| {
+            let (outlet, pacer) = (outlet.clone(), pacer.clone());
+            Box::pin(async move {
+                let chat = message.to.chat.clone();
+                for part in outlet.split(message) {
+                    pacer.acquire(&chat).await;
+                    outlet.send(&chat, &part).await?;
+                }
+                Ok(())
+            })
         });
-        Outbox { channel, lanes }
+        Outbox {
+            channel,
+            lanes,
+            direct,
+        }
     }
 
     /// Queues a message behind earlier ones to the same chat.
@@ -323,6 +346,12 @@ impl Outbox {
         self.lanes
             .push(&chat, message)
             .map_err(|_| RouteError::Closed(self.channel))
+    }
+
+    /// Sends a message now, within the limits, once: the caller retries (a persistent
+    /// outbox that must know whether the platform accepted it).
+    pub async fn send_now(&self, message: Outbound) -> Result<(), DeliveryError> {
+        (self.direct)(message).await
     }
 
     /// Sends what is queued (at most `limit`) and stops.
@@ -335,16 +364,15 @@ impl Outbox {
 async fn deliver<O: Outlet>(
     channel: Channel,
     outlet: &O,
+    pacer: &Pacer,
     chat: &str,
     message: Outbound,
-    local: &mut [Window],
-    global: &Mutex<Window>,
 ) {
     let parts = outlet.split(message);
     for part in &parts {
         let mut transient = 0;
         loop {
-            acquire(local, global).await;
+            pacer.acquire(chat).await;
             match outlet.send(chat, part).await {
                 Ok(()) => break,
                 Err(DeliveryError::RetryAfter(wait)) => {
@@ -375,6 +403,9 @@ async fn deliver<O: Outlet>(
 #[derive(Clone, Default)]
 pub struct Router {
     outboxes: Arc<HashMap<Channel, Outbox>>,
+    /// Signalled after each engine outcome: the engine may have queued alerts or link codes
+    /// in the store's outbox, which the runner's deliver job then sends without waiting.
+    handled: Arc<tokio::sync::Notify>,
 }
 
 impl Router {
@@ -382,6 +413,7 @@ impl Router {
     pub fn new(outboxes: Vec<Outbox>) -> Router {
         Router {
             outboxes: Arc::new(outboxes.into_iter().map(|o| (o.channel, o)).collect()),
+            handled: Arc::default(),
         }
     }
 
@@ -399,6 +431,17 @@ impl Router {
         }
     }
 
+    /// Sends one message now and reports whether the platform accepted it (no retry: for
+    /// callers with their own persistent retry, such as the alerts outbox).
+    pub async fn send_now(&self, message: Outbound) -> Result<(), DeliveryError> {
+        match self.outboxes.get(&message.to.channel) {
+            Some(outbox) => outbox.send_now(message).await,
+            None => Err(DeliveryError::Permanent(
+                RouteError::NoChannel(message.to.channel).to_string(),
+            )),
+        }
+    }
+
     /// Queues every message of an outcome; undeliverable ones are logged, never fatal.
     pub fn post_all(&self, messages: impl IntoIterator<Item = Outbound>) {
         for message in messages {
@@ -412,6 +455,13 @@ impl Router {
     /// Queues an engine outcome.
     pub fn post_outcome(&self, outcome: Outcome) {
         self.post_all(outcome.messages);
+        self.handled.notify_one();
+    }
+
+    /// Completes after the next engine outcome is posted (or at once if one was posted since
+    /// the last call).
+    pub async fn outcome_posted(&self) {
+        self.handled.notified().await;
     }
 
     /// Delivers what is queued on every channel (at most `limit`) and stops accepting.
@@ -427,6 +477,28 @@ impl Router {
 /// Completes once `shutdown` holds `true` (or its sender is gone).
 pub async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// The alerts outbox (digest, real-time alerts, SLA reminders) delivers through the router
+/// of `crmbot run`.
+impl crate::alerts::delivery::Deliver for Router {
+    fn handles(&self, channel: Channel) -> bool {
+        self.serves(channel)
+    }
+
+    async fn deliver(
+        &self,
+        channel: Channel,
+        chat: &str,
+        text: &str,
+    ) -> Result<(), crate::alerts::delivery::DeliveryError> {
+        use crate::alerts::delivery::DeliveryError as AlertError;
+        let message = Outbound::text(address(channel, chat), text);
+        self.send_now(message).await.map_err(|e| match e {
+            DeliveryError::RetryAfter(wait) => AlertError::RetryAfter(wait),
+            other => AlertError::Failed(other.to_string()),
+        })
+    }
 }
 
 /// Splits text into chunks of at most `max` characters, preferring line breaks.
@@ -490,11 +562,12 @@ mod tests {
 
     #[tokio::test]
     async fn window_spaces_requests() {
-        let global = Mutex::new(Window::new(Rate::new(100, Duration::from_secs(1))));
-        let mut local = vec![Window::new(Rate::new(1, Duration::from_millis(100)))];
+        let pacer = Pacer::new(Rate::new(100, Duration::from_secs(1)), |_| {
+            vec![Rate::new(1, Duration::from_millis(100))]
+        });
         let start = Instant::now();
         for _ in 0..3 {
-            acquire(&mut local, &global).await;
+            pacer.acquire("7").await;
         }
         assert!(
             start.elapsed() >= Duration::from_millis(200),

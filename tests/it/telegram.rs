@@ -358,3 +358,34 @@ async fn crmbot_run_answers_on_telegram_and_logs_the_message_with_its_sentiment(
     let sentiment = inbound["sentiment"].as_f64().expect("with its sentiment");
     assert!(sentiment < 0.0, "a complaint scores negative: {inbound}");
 }
+
+/// What the alert jobs queue in the store's outbox (the daily digest, real-time alerts) is
+/// sent by `crmbot run` through the router, and marked sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_alerts_in_the_store_outbox_reach_telegram() {
+    let fake = FakeTelegram::start().await;
+    let url = fake.url.clone();
+    let (_dir, store, engine) = fakes::engine(|s| {
+        s.channels.telegram.enabled = true;
+        s.channels.telegram.api_url = url;
+        s.channels.telegram.poll_timeout_secs = 1;
+    });
+    store
+        .enqueue(
+            Channel::Telegram,
+            "-100555",
+            "Daily digest: 3 customers newly at risk",
+            "digest",
+            crate::common::now(),
+        )
+        .unwrap();
+    store.durable_blocking().unwrap();
+    let running = Running::start(engine, secrets()).await;
+    fake.wait_for("sendmessage", &["-100555", "Daily digest"], LIMIT)
+        .await;
+    running.stop().await;
+    assert!(
+        store.pending_outbox().unwrap().is_empty(),
+        "the item is marked sent"
+    );
+}
