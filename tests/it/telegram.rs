@@ -389,3 +389,32 @@ async fn queued_alerts_in_the_store_outbox_reach_telegram() {
         "the item is marked sent"
     );
 }
+
+/// With `[http] enabled`, `crmbot run` also serves the HTTP API next to the channels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_serves_the_http_api_when_enabled() {
+    let fake = FakeTelegram::start().await;
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = fake.url.clone();
+    let (_dir, _store, engine) = fakes::engine(|s| {
+        s.channels.telegram.enabled = true;
+        s.channels.telegram.api_url = url;
+        s.http.enabled = true;
+        s.http.bind = addr;
+    });
+    let running = Running::start(engine, secrets()).await;
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    running.stop().await;
+    assert!(
+        reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .is_err(),
+        "stopped with run"
+    );
+}
