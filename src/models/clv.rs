@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::math::{hyp2f1, ln_gamma, minimize};
+use super::math::{hyp2f1, hyp2f1_many, ln_gamma, minimize};
 use super::{ModelError, Result};
 
 /// One customer's purchase summary, all times in weeks.
@@ -219,6 +219,40 @@ impl BgNbd {
         (first * second / denom).max(0.0)
     }
 
+    /// [`BgNbd::expected_purchases`] for several horizons at once (sharing the series).
+    pub fn expected_purchases_many(
+        &self,
+        weeks: &[f64],
+        frequency: f64,
+        recency: f64,
+        t: f64,
+    ) -> Vec<f64> {
+        let (r, alpha, a, b, x) = (self.r, self.alpha, self.a, self.b, frequency);
+        let zs: Vec<f64> = weeks
+            .iter()
+            .map(|&w| w.max(0.0) / (alpha + t + w.max(0.0)))
+            .collect();
+        let hyps = hyp2f1_many(r + x, b + x, a + b + x - 1.0, &zs);
+        let first = (a + b + x - 1.0) / (a - 1.0);
+        let denom = 1.0
+            + if x > 0.0 {
+                a / (b + x - 1.0) * ((alpha + t) / (alpha + recency)).powf(r + x)
+            } else {
+                0.0
+            };
+        weeks
+            .iter()
+            .zip(hyps)
+            .map(|(&w, hyp)| {
+                if w <= 0.0 {
+                    return 0.0;
+                }
+                let second = 1.0 - hyp * ((alpha + t) / (alpha + t + w)).powf(r + x);
+                (first * second / denom).max(0.0)
+            })
+            .collect()
+    }
+
     /// Expected purchases of a new customer in their first `weeks` weeks.
     pub fn expected_purchases_new(&self, weeks: f64) -> f64 {
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
@@ -376,13 +410,15 @@ impl ClvModel {
         };
         const WEEKS_PER_MONTH: f64 = 52.0 / 12.0;
         let months = (horizon_weeks / WEEKS_PER_MONTH).ceil().max(1.0) as usize;
+        let weeks: Vec<f64> = (1..=months)
+            .map(|m| (m as f64 * WEEKS_PER_MONTH).min(horizon_weeks))
+            .collect();
+        let cums = self
+            .bgnbd
+            .expected_purchases_many(&weeks, c.frequency, c.recency, c.t);
         let (mut value, mut prev) = (0.0, 0.0);
-        for m in 1..=months {
-            let w = (m as f64 * WEEKS_PER_MONTH).min(horizon_weeks);
-            let cum = self
-                .bgnbd
-                .expected_purchases(w, c.frequency, c.recency, c.t);
-            value += (cum - prev) * spend / (1.0 + monthly_discount).powi(m as i32);
+        for (m, cum) in cums.into_iter().enumerate() {
+            value += (cum - prev) * spend / (1.0 + monthly_discount).powi(m as i32 + 1);
             prev = cum;
         }
         ClvEstimate {
@@ -439,6 +475,9 @@ mod tests {
         // 1.226 times in the next 39 weeks.
         let e = m.expected_purchases(39.0, 2.0, 30.43, 38.86);
         assert!((e - 1.226).abs() < 0.01, "E = {e}");
+        let many = m.expected_purchases_many(&[13.0, 39.0], 2.0, 30.43, 38.86);
+        assert!((many[1] - e).abs() < 1e-12);
+        assert!((many[0] - m.expected_purchases(13.0, 2.0, 30.43, 38.86)).abs() < 1e-12);
         assert!(m.p_alive(0.0, 0.0, 38.86) == 1.0);
         let pa = m.p_alive(2.0, 30.43, 38.86);
         assert!(pa > 0.6 && pa < 0.8, "P(alive) = {pa}");

@@ -2,7 +2,7 @@
 //! interactions. The same pure builder serves training (past cut-offs: everything after the
 //! cut-off is ignored) and scoring (cut-off = now), so the two can never drift apart.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -223,19 +223,21 @@ fn days(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
 }
 
 /// Order ids cancelled or returned at or before `cutoff`.
-fn voided_orders(events: &[Event], cutoff: DateTime<Utc>) -> BTreeSet<&str> {
-    let mut out = BTreeSet::new();
+fn voided_orders(events: &[Event], cutoff: DateTime<Utc>) -> Vec<&str> {
+    let mut out = Vec::new();
     for e in events.iter().filter(|e| e.at <= cutoff) {
         match &e.kind {
             EventKind::OrderUpdated { order_id, status }
             | EventKind::Purchase {
                 order_id, status, ..
             } if matches!(status, OrderStatus::Cancelled | OrderStatus::Returned) => {
-                out.insert(order_id.as_str());
+                out.push(order_id.as_str());
             }
             _ => {}
         }
     }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
@@ -248,7 +250,7 @@ pub fn purchases(events: &[Event], cutoff: DateTime<Utc>) -> Vec<(DateTime<Utc>,
         .filter_map(|e| match &e.kind {
             EventKind::Purchase {
                 order_id, amount, ..
-            } if !voided.contains(order_id.as_str()) => Some((e.at, *amount)),
+            } if voided.binary_search(&order_id.as_str()).is_err() => Some((e.at, *amount)),
             _ => None,
         })
         .collect();
@@ -299,13 +301,27 @@ pub fn activity_times(events: &[Event], cutoff: DateTime<Utc>) -> Vec<DateTime<U
 /// CDNOW-style RFM summary in weeks (purchases merged per day, frequency = repeat purchase
 /// days) at `cutoff`; `None` without purchases.
 pub fn rfm_at(id: &str, events: &[Event], cutoff: DateTime<Utc>) -> Option<CustomerRfm> {
-    let mut by_day: BTreeMap<NaiveDate, f64> = BTreeMap::new();
-    for (at, amount) in purchases(events, cutoff) {
-        *by_day.entry(at.date_naive()).or_insert(0.0) += amount;
+    rfm_of_purchases(id, &purchases(events, cutoff), cutoff)
+}
+
+/// [`rfm_at`] from purchases already listed (time order) by [`purchases`].
+pub fn rfm_of_purchases(
+    id: &str,
+    buys: &[(DateTime<Utc>, f64)],
+    cutoff: DateTime<Utc>,
+) -> Option<CustomerRfm> {
+    // Purchases are in time order, so days come out in order: merge runs of the same day.
+    let mut days: Vec<(NaiveDate, f64)> = Vec::new();
+    for (at, amount) in buys {
+        let d = at.date_naive();
+        match days.last_mut() {
+            Some(last) if last.0 == d => last.1 += amount,
+            _ => days.push((d, *amount)),
+        }
     }
-    let first = *by_day.keys().next()?;
-    let last = *by_day.keys().next_back()?;
-    let repeat: Vec<f64> = by_day.values().skip(1).copied().collect();
+    let first = days.first()?.0;
+    let last = days.last()?.0;
+    let repeat = &days[1..];
     Some(CustomerRfm {
         id: id.to_string(),
         frequency: repeat.len() as f64,
@@ -314,7 +330,7 @@ pub fn rfm_at(id: &str, events: &[Event], cutoff: DateTime<Utc>) -> Option<Custo
         monetary: if repeat.is_empty() {
             0.0
         } else {
-            repeat.iter().sum::<f64>() / repeat.len() as f64
+            repeat.iter().map(|d| d.1).sum::<f64>() / repeat.len() as f64
         },
     })
 }
@@ -328,6 +344,17 @@ impl CustomerFeatures {
         interactions: &[Interaction],
         cutoff: DateTime<Utc>,
     ) -> Self {
+        Self::build_with_purchases(customer, events, interactions, cutoff).0
+    }
+
+    /// [`CustomerFeatures::build`], also returning the valid purchases (time order) it used.
+    pub fn build_with_purchases(
+        customer: &Customer,
+        events: &[Event],
+        interactions: &[Interaction],
+        cutoff: DateTime<Utc>,
+    ) -> (Self, Vec<(DateTime<Utc>, f64)>) {
+        let buys = purchases(events, cutoff);
         let first_seen = events
             .iter()
             .map(|e| e.at)
@@ -337,7 +364,6 @@ impl CustomerFeatures {
         let tenure_days = days(first_seen, cutoff).max(0.0);
         let within = |t: DateTime<Utc>, d: f64| t <= cutoff && days(t, cutoff) < d;
 
-        let buys = purchases(events, cutoff);
         let frequency = buys.len() as f64;
         let monetary_total: f64 = buys.iter().map(|b| b.1).sum();
         let recency_days = buys
@@ -446,7 +472,7 @@ impl CustomerFeatures {
             .filter_map(|i| i.ticket)
             .collect();
 
-        CustomerFeatures {
+        let features = CustomerFeatures {
             is_lead: customer.is_lead,
             gap_before_last_activity_days,
             recency_days,
@@ -485,7 +511,8 @@ impl CustomerFeatures {
             escalations_90d: escalations.len() as f64,
             offers_accepted_180d: offers_180,
             p_alive: 1.0,
-        }
+        };
+        (features, buys)
     }
 
     /// The model inputs in [`FEATURE_NAMES`] order.

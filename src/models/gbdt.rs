@@ -105,12 +105,12 @@ impl Gbdt {
         sample.shuffle(&mut rng);
         sample.truncate(20_000);
         let mut cuts = Vec::with_capacity(nf);
-        let mut bins = vec![0u8; n * nf]; // feature-major
+        let mut bins = vec![0u8; n * nf]; // row-major: one row's bins are contiguous
         for f in 0..nf {
             let mut v: Vec<f64> = sample.iter().map(|&i| x[[i, f]]).collect();
             let c = cut_points(&mut v, MAX_BINS);
             for i in 0..n {
-                bins[f * n + i] = c.partition_point(|&t| t < x[[i, f]]) as u8;
+                bins[i * nf + f] = c.partition_point(|&t| t < x[[i, f]]) as u8;
             }
             cuts.push(c);
         }
@@ -138,7 +138,7 @@ impl Gbdt {
             if idx.is_empty() {
                 idx.extend(0..n as u32);
             }
-            let tree = grow_tree(&mut idx, &bins, n, nf, &cuts, &grad, &hess, s);
+            let tree = grow_tree(&mut idx, &bins, nf, &cuts, &grad, &hess, s);
             for i in 0..n {
                 score[i] += predict_tree(&tree, |f| x[[i, f]]);
             }
@@ -169,7 +169,13 @@ impl Gbdt {
     /// Per-feature contributions to the log-odds of one row (they sum, with the
     /// model's mean, to the row's log-odds).
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        self.log_odds_and_contributions(row).1
+    }
+
+    /// Log-odds and per-feature contributions in one walk of the trees.
+    pub fn log_odds_and_contributions(&self, row: &[f64]) -> (f64, Vec<f64>) {
         let mut out = vec![0.0; self.n_features];
+        let mut z = self.base_score;
         for t in &self.trees {
             let mut k = 0usize;
             while t[k].feature != u32::MAX {
@@ -182,8 +188,9 @@ impl Gbdt {
                 out[f] += t[next].value - t[k].value;
                 k = next;
             }
+            z += t[k].value;
         }
-        out
+        (z, out)
     }
 }
 
@@ -208,7 +215,6 @@ type Hist = Vec<[f64; 3]>; // per (feature, bin): grad, hess, count
 fn grow_tree(
     idx: &mut [u32],
     bins: &[u8],
-    n: usize,
     nf: usize,
     cuts: &[Vec<f64>],
     grad: &[f64],
@@ -216,16 +222,17 @@ fn grow_tree(
     s: &GbdtSettings,
 ) -> Vec<Node> {
     const B: usize = 64;
+    // Row by row: each row's gradient is loaded once and its bins are contiguous, while
+    // the histogram (features × 64 bins) stays in cache.
     let build = |rows: &[u32]| -> Hist {
         let mut h = vec![[0.0; 3]; nf * B];
-        for f in 0..nf {
-            let col = &bins[f * n..(f + 1) * n];
-            let hf = &mut h[f * B..(f + 1) * B];
-            for &i in rows {
-                let i = i as usize;
-                let e = &mut hf[col[i] as usize];
-                e[0] += grad[i];
-                e[1] += hess[i];
+        for &i in rows {
+            let i = i as usize;
+            let (g, hs) = (grad[i], hess[i]);
+            for (f, &b) in bins[i * nf..(i + 1) * nf].iter().enumerate() {
+                let e = &mut h[f * B + b as usize];
+                e[0] += g;
+                e[1] += hs;
                 e[2] += 1.0;
             }
         }
@@ -274,10 +281,10 @@ fn grow_tree(
         }
         let Some((_, f, b)) = best else { continue };
         // Stable partition of the rows: bin <= b to the left, order kept.
-        let col = &bins[f * n..(f + 1) * n];
         let slice = &mut idx[start..end];
-        let (lo, hi): (Vec<u32>, Vec<u32>) =
-            slice.iter().partition(|&&i| col[i as usize] as usize <= b);
+        let (lo, hi): (Vec<u32>, Vec<u32>) = slice
+            .iter()
+            .partition(|&&i| bins[i as usize * nf + f] as usize <= b);
         let mid = lo.len();
         slice[..mid].copy_from_slice(&lo);
         slice[mid..].copy_from_slice(&hi);
