@@ -30,6 +30,8 @@ pub struct GbdtSettings {
     pub min_leaf: usize,
     /// Share of rows drawn (without replacement) for each tree.
     pub subsample: f64,
+    /// At most about this many rows per tree (lowers the share on large data).
+    pub max_rows_per_tree: usize,
     /// Seed of the row sampling.
     pub seed: u64,
 }
@@ -37,12 +39,13 @@ pub struct GbdtSettings {
 impl Default for GbdtSettings {
     fn default() -> Self {
         GbdtSettings {
-            rounds: 150,
+            rounds: 100,
             max_depth: 3,
-            learning_rate: 0.08,
+            learning_rate: 0.1,
             lambda: 1.0,
             min_leaf: 20,
             subsample: 0.8,
+            max_rows_per_tree: 50_000,
             seed: 42,
         }
     }
@@ -123,6 +126,9 @@ impl Gbdt {
         let mut hess = vec![0.0; n];
         let mut trees = Vec::with_capacity(s.rounds);
         let mut idx: Vec<u32> = Vec::with_capacity(n);
+        let share = s
+            .subsample
+            .min(s.max_rows_per_tree.max(1) as f64 / n.max(1) as f64);
         for _ in 0..s.rounds {
             for i in 0..n {
                 let p = sigmoid(score[i]);
@@ -132,9 +138,7 @@ impl Gbdt {
             // Bernoulli row sample, kept in row order so histogram building reads memory
             // sequentially.
             idx.clear();
-            idx.extend(
-                (0..n as u32).filter(|_| s.subsample >= 1.0 || rng.r#gen::<f64>() < s.subsample),
-            );
+            idx.extend((0..n as u32).filter(|_| share >= 1.0 || rng.r#gen::<f64>() < share));
             if idx.is_empty() {
                 idx.extend(0..n as u32);
             }
