@@ -384,11 +384,10 @@ impl CustomerFeatures {
                     }
                     acts.push(e.at);
                 }
-                EventKind::OrderUpdated { order_id, status }
-                    if matches!(status, OrderStatus::Cancelled | OrderStatus::Returned) =>
-                {
-                    voided.push(order_id.as_str());
-                }
+                EventKind::OrderUpdated {
+                    order_id,
+                    status: OrderStatus::Cancelled | OrderStatus::Returned,
+                } => voided.push(order_id.as_str()),
                 EventKind::Login => acts.push(e.at),
                 EventKind::SubscriptionStart { .. }
                 | EventKind::SubscriptionCancel { .. }
