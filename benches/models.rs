@@ -2,12 +2,15 @@
 //! BG/NBD on a CDNOW-sized summary, churn training on 100,000 × 30, the k-means k search
 //! on 100,000 customers, scoring 100,000 customers, ranking 100,000 scores.
 //!
-//! Run with `cargo bench --bench models`.
+//! Run with `cargo bench --bench models`. With `CRMBOT_DATA=<data dir>` it first prints
+//! the eval reports on the real data sets (CDNOW, Telco, Groceries) for comparison with the
+//! published figures; `CRMBOT_DATA_ONLY=1` then skips the timings.
 
 use std::hint::black_box;
+use std::path::Path;
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
@@ -19,6 +22,7 @@ use crmbot::domain::{
 };
 use crmbot::models::churn::{ChurnModel, ChurnSettings, FeatureText};
 use crmbot::models::clv::{BgNbd, CustomerRfm};
+use crmbot::models::eval::{eval_churn, eval_clv, eval_rules, eval_segments, parse_rfm_summary};
 use crmbot::models::features::CustomerHistory;
 use crmbot::models::pipeline::{ModelSettings, TrainingInput, rank_at_risk, score_all, train_all};
 use crmbot::models::segments::{SegmentInput, SegmentModel, SegmentSettings};
@@ -207,7 +211,66 @@ fn shop(n: usize, days: i64, seed: u64) -> TrainingInput {
     TrainingInput { customers }
 }
 
+/// Eval reports on the real data in `CRMBOT_DATA`, as text and JSON.
+fn real_data_reports(dir: &Path) {
+    fn show<T: std::fmt::Display + serde::Serialize, E: std::fmt::Display>(
+        what: &str,
+        r: Result<T, E>,
+    ) {
+        match r {
+            Ok(r) => println!(
+                "{r}\njson: {}\n",
+                serde_json::to_string(&r).unwrap_or_default()
+            ),
+            Err(e) => println!("{what}: {e}\n"),
+        }
+    }
+    let end = NaiveDate::from_ymd_opt(1997, 9, 30);
+    show(
+        "clv",
+        eval_clv(&dir.join("clv/cdnow_sample_transactions.csv"), end),
+    );
+    show("clv", eval_clv(&dir.join("clv/CDNOW_sample.txt"), end));
+    let summary = dir.join("clv/cdnow_customers_summary.csv");
+    match std::fs::File::open(&summary).map(|f| parse_rfm_summary(f, &summary)) {
+        Ok(Ok(rfm)) => {
+            let t = std::time::Instant::now();
+            let fit = BgNbd::fit(&rfm);
+            println!(
+                "BG/NBD on {}: {fit:?} in {:?}\n",
+                summary.display(),
+                t.elapsed()
+            );
+        }
+        Ok(Err(e)) => println!("summary: {e}"),
+        Err(e) => println!("summary: {e}"),
+    }
+    show(
+        "rules",
+        eval_rules(&dir.join("baskets/groceries.csv"), 0.001, 0.5),
+    );
+    show(
+        "churn",
+        eval_churn(
+            &dir.join("churn/telco_churn.csv"),
+            "Churn",
+            Some("Yes"),
+            &["customerID".to_string()],
+        ),
+    );
+    show(
+        "segments",
+        eval_segments(&dir.join("clv/cdnow_sample_transactions.csv")),
+    );
+}
+
 fn benches(c: &mut Criterion) {
+    if let Ok(dir) = std::env::var("CRMBOT_DATA") {
+        real_data_reports(Path::new(&dir));
+        if std::env::var_os("CRMBOT_DATA_ONLY").is_some() {
+            return;
+        }
+    }
     let rfm = bgnbd_sample(2357, 1);
     c.bench_function("bgnbd_fit_2357_customers", |b| {
         b.iter(|| BgNbd::fit(black_box(&rfm)).unwrap())

@@ -8,9 +8,8 @@
 //! ([`Secrets`]); an enabled channel without its token is an error naming the variable.
 //!
 //! Besides the channels, `run` drains the store's outbox (alerts, digest, link codes) through
-//! the router, runs the scheduled jobs of [`crate::alerts::schedule`] (daily digest, SLA
-//! reminders, retraining) and the daily text retention, and serves the HTTP API when
-//! `[http] enabled`.
+//! the router, runs the scheduler loop of [`crate::alerts::scheduler`] (daily digest, SLA
+//! reminders, retraining, retention), and serves the HTTP API when `[http] enabled`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -242,9 +241,10 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
         });
     }
     {
-        let (engine, shutdown) = (engine.clone(), stop.subscribe());
+        let (engine, mut shutdown) = (engine.clone(), stop.subscribe());
         adapters.spawn(async move {
-            scheduled_jobs(engine, shutdown).await;
+            crate::alerts::scheduler::run(engine, async move { stopped(&mut shutdown).await })
+                .await;
             Ok(())
         });
     }
@@ -368,115 +368,6 @@ async fn deliver_outbox(engine: Engine, router: Router, mut shutdown: watch::Rec
             _ = stopped(&mut shutdown) => return,
         }
     }
-}
-
-/// How often the schedule is checked.
-const SCHEDULE_TICK: Duration = Duration::from_secs(60);
-
-/// The other jobs of `alerts::schedule`: the daily digest, SLA reminders, model retraining,
-/// and (when `privacy.retention_days` is set) the daily removal of old message texts. Each
-/// job's last run is kept in the store, so a restart neither repeats nor skips a day.
-async fn scheduled_jobs(engine: Engine, mut shutdown: watch::Receiver<bool>) {
-    use crate::alerts::schedule::Job;
-    loop {
-        for job in [Job::Digest, Job::SlaCheck, Job::Retrain] {
-            let engine = engine.clone();
-            let ran = tokio::task::spawn_blocking(move || run_job_if_due(&engine, job)).await;
-            match ran {
-                Ok(Ok(true)) => tracing::info!(job = job.name(), "scheduled job ran"),
-                Ok(Ok(false)) => {}
-                Ok(Err(error)) => tracing::error!(job = job.name(), %error, "scheduled job failed"),
-                Err(error) => tracing::error!(job = job.name(), %error, "scheduled job panicked"),
-            }
-        }
-        let engine_for_retention = engine.clone();
-        if let Ok(Err(error)) =
-            tokio::task::spawn_blocking(move || retention_if_due(&engine_for_retention)).await
-        {
-            tracing::error!(%error, "removing old message texts failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(SCHEDULE_TICK) => {}
-            _ = stopped(&mut shutdown) => return,
-        }
-    }
-}
-
-/// Why a scheduled job failed (logged; the job runs again when next due).
-#[derive(Debug, Error)]
-enum JobError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Train(#[from] crate::training::TrainError),
-}
-
-/// Runs `job` when it is due; whether it ran.
-fn run_job_if_due(engine: &Engine, job: crate::alerts::schedule::Job) -> Result<bool, JobError> {
-    use crate::alerts::{jobs, schedule::Job};
-    let deps = engine.deps();
-    let (store, settings) = (&deps.store, deps.settings.as_ref());
-    let now = deps.clock.now();
-    let last = store.job_last_run(job.name())?;
-    if !job.is_due(&settings.alerts, last, now) {
-        return Ok(false);
-    }
-    match job {
-        Job::Digest => {
-            if crate::training::stored_models(store)?.is_none() {
-                tracing::debug!("no digest: the customer models are not trained yet");
-                store.set_job_last_run(job.name(), now)?;
-                return Ok(false);
-            }
-            // Records its own last run with what it queued.
-            jobs::digest(store, settings, now, true)?;
-            return Ok(true);
-        }
-        Job::SlaCheck => {
-            jobs::sla_check(store, settings, now)?;
-        }
-        // Not on the first start: the store was trained when seeded or by `crmbot train`.
-        Job::Retrain if last.is_none() => {
-            store.set_job_last_run(job.name(), now)?;
-            return Ok(false);
-        }
-        Job::Retrain => {
-            // A failed retrain waits for its next turn rather than retrying every minute.
-            store.set_job_last_run(job.name(), now)?;
-            if store.customer_count() > 0 {
-                crate::training::train(store, &settings.models, now, false)?;
-                let models = crate::training::stored_models(store)?.map(Arc::new);
-                *deps
-                    .models
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = models;
-            }
-        }
-        // Drained by `deliver_outbox`.
-        Job::Deliver => return Ok(false),
-    }
-    store.set_job_last_run(job.name(), now)?;
-    store.durable_blocking()?;
-    Ok(true)
-}
-
-/// Removes message texts older than `privacy.retention_days`, once a day.
-fn retention_if_due(engine: &Engine) -> Result<(), crate::store::StoreError> {
-    let deps = engine.deps();
-    let days = deps.settings.privacy.retention_days;
-    if days == 0 {
-        return Ok(());
-    }
-    let now = deps.clock.now();
-    let last = deps.store.job_last_run("retention")?;
-    if last.is_some_and(|l| now - l < chrono::Duration::days(1)) {
-        return Ok(());
-    }
-    let cutoff = now - chrono::Duration::days(i64::from(days));
-    let removed = deps.store.remove_texts_before(cutoff)?;
-    tracing::info!(removed, days, "old message texts removed");
-    deps.store.set_job_last_run("retention", now)?;
-    deps.store.durable_blocking()
 }
 
 /// Starts the enabled channels and serves until `shutdown` completes.

@@ -10,12 +10,14 @@
 //! - [`realtime`]: whether a score change deserves an alert now (pure, with cool-down).
 //! - [`delivery`]: drains the outbox through a [`delivery::Deliver`] implementation.
 //! - [`jobs`]: the jobs themselves, reading the store and filling the outbox.
+//! - [`scheduler`]: the loop of `crmbot run` that runs the jobs when due.
 
 pub mod delivery;
 pub mod digest;
 pub mod jobs;
 pub mod realtime;
 pub mod schedule;
+pub mod scheduler;
 pub mod settings;
 
 pub use settings::AlertSettings;

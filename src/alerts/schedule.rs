@@ -12,6 +12,7 @@ use super::AlertSettings;
 /// sla_check   every 15 minutes: tickets unclaimed past their SLA are raised again
 /// deliver     every 30 seconds: the outbox is drained
 /// retrain     every alerts.retrain_hours hours: models retrained and customers re-scored
+/// retention   daily: message texts older than privacy.retention_days removed
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Job {
@@ -19,10 +20,17 @@ pub enum Job {
     SlaCheck,
     Deliver,
     Retrain,
+    Retention,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::Digest, Job::SlaCheck, Job::Deliver, Job::Retrain];
+    pub const ALL: [Job; 5] = [
+        Job::Digest,
+        Job::SlaCheck,
+        Job::Deliver,
+        Job::Retrain,
+        Job::Retention,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -30,6 +38,7 @@ impl Job {
             Job::SlaCheck => "sla_check",
             Job::Deliver => "deliver",
             Job::Retrain => "retrain",
+            Job::Retention => "retention",
         }
     }
 
@@ -45,6 +54,7 @@ impl Job {
             Job::Digest => Some(next_daily(settings, last_run, after)),
             Job::SlaCheck => every(Duration::minutes(15)),
             Job::Deliver => every(Duration::seconds(30)),
+            Job::Retention => every(Duration::days(1)),
             Job::Retrain if settings.retrain_hours == 0 => None,
             Job::Retrain => match last_run {
                 Some(l) => {

@@ -1,8 +1,9 @@
 //! Column mapping: renaming the columns of other systems' exports to crmbot's names,
 //! by hand (`--map target=Source Column`) or with a preset for common exports.
 
-use std::collections::HashMap;
 use std::str::FromStr;
+
+use super::Fields;
 
 /// Built-in column maps for common exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,20 +97,20 @@ impl ColumnMap {
         Ok(())
     }
 
-    pub(crate) fn apply(&self, mut fields: HashMap<String, String>) -> HashMap<String, String> {
+    pub(crate) fn apply(&self, mut fields: Fields) -> Fields {
         for (target, sources) in &self.entries {
             let joined = sources
                 .iter()
-                .filter_map(|s| fields.get(s).map(|v| v.trim().to_owned()))
+                .filter_map(|s| fields.get(s.as_str()).map(|v| v.trim().to_owned()))
                 .filter(|v| !v.is_empty())
                 .collect::<Vec<_>>()
                 .join(" ");
             for s in sources {
                 if s != target {
-                    fields.remove(s);
+                    fields.remove(s.as_str());
                 }
             }
-            fields.insert(target.clone(), joined);
+            fields.insert(std::sync::Arc::from(target.as_str()), joined);
         }
         fields
     }

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use regex::Regex;
 
 use super::{
-    BAD_ROW, ImportError, ImportOptions, ImportReport, RowError, Rows, is_json_lines, parse_time,
-    read_csv, read_file, read_json_lines,
+    BAD_ROW, Fields, ImportError, ImportOptions, ImportReport, RowError, Rows, is_json_lines,
+    parse_time, read_csv, read_file, read_json_lines,
 };
 use crate::domain::{Consent, Customer, CustomerId, Language, Plan};
 use crate::store::Store;
@@ -49,7 +49,7 @@ pub(super) fn parse_plan(text: &str) -> Result<Plan, String> {
 }
 
 fn row_to_customer(
-    fields: &HashMap<String, String>,
+    fields: &Fields,
     existing: Option<&Customer>,
     now: DateTime<Utc>,
 ) -> Result<Customer, (String, String)> {
@@ -91,9 +91,9 @@ fn row_to_customer(
     let attributes = fields
         .iter()
         .filter(|(k, v)| {
-            !KNOWN.contains(&k.as_str()) && !k.starts_with('\0') && !v.trim().is_empty()
+            !KNOWN.contains(&k.as_ref()) && !k.starts_with('\0') && !v.trim().is_empty()
         })
-        .map(|(k, v)| (k.clone(), v.trim().to_owned()))
+        .map(|(k, v)| (k.to_string(), v.trim().to_owned()))
         .collect();
     Ok(Customer {
         id: CustomerId(id),

@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::customers::parse_plan;
 use super::{
-    BAD_ROW, ImportError, ImportOptions, ImportReport, RowError, Rows, is_json_lines, parse_time,
-    read_csv, read_file, read_json_lines,
+    BAD_ROW, Fields, ImportError, ImportOptions, ImportReport, RowError, Rows, is_json_lines,
+    parse_time, read_csv, read_file, read_json_lines,
 };
 use crate::domain::{
     Consent, Customer, CustomerId, Event, EventKind, Language, OrderItem, OrderStatus, Plan,
@@ -26,7 +26,7 @@ fn bad(column: &str, reason: impl Into<String>) -> Bad {
     (column.to_owned(), reason.into())
 }
 
-struct Row<'a>(&'a HashMap<String, String>);
+struct Row<'a>(&'a Fields);
 
 impl Row<'_> {
     /// The first non-empty of several column names.
@@ -116,7 +116,7 @@ fn parse_items(text: &str) -> Result<Vec<OrderItem>, String> {
         .collect()
 }
 
-fn row_to_event(fields: &HashMap<String, String>) -> Result<(Option<String>, Event), Bad> {
+fn row_to_event(fields: &Fields) -> Result<(Option<String>, Event), Bad> {
     if let Some(reason) = fields.get(BAD_ROW) {
         return Err(bad("-", reason.clone()));
     }
@@ -311,10 +311,11 @@ pub fn import_event_rows(
     for (line, fields) in &rows.records {
         let parsed = row_to_event(fields).and_then(|(source_id, event)| {
             let exists = known.contains(&event.customer)
-                || store
-                    .customer(event.customer)
-                    .map_err(|e| bad("-", e.to_string()))?
-                    .is_some();
+                || (!to_create.contains_key(&event.customer)
+                    && store
+                        .customer(event.customer)
+                        .map_err(|e| bad("-", e.to_string()))?
+                        .is_some());
             if exists {
                 known.insert(event.customer);
             } else if options.create_customers {

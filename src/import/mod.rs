@@ -13,6 +13,7 @@ mod events;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
@@ -86,10 +87,14 @@ pub struct ImportOptions {
     pub columns: ColumnMap,
 }
 
+/// One row: field name → value. Names are shared (`Arc<str>`) so a million rows do not
+/// allocate a million copies of each column name.
+pub type Fields = HashMap<Arc<str>, String>;
+
 /// A file's rows as (line number, field name → value); JSON lines become flat maps too.
 #[derive(Debug, Clone, Default)]
 pub struct Rows {
-    pub records: Vec<(u64, HashMap<String, String>)>,
+    pub records: Vec<(u64, Fields)>,
 }
 
 impl Rows {
@@ -109,7 +114,7 @@ impl Rows {
 }
 
 /// One JSON object as field → text (nested values kept as JSON text).
-fn flatten(value: &serde_json::Value) -> HashMap<String, String> {
+fn flatten(value: &serde_json::Value) -> Fields {
     let mut fields = HashMap::new();
     match value {
         serde_json::Value::Object(object) => {
@@ -119,11 +124,11 @@ fn flatten(value: &serde_json::Value) -> HashMap<String, String> {
                     serde_json::Value::Null => String::new(),
                     other => other.to_string(),
                 };
-                fields.insert(k.clone(), text);
+                fields.insert(Arc::from(k.as_str()), text);
             }
         }
         _ => {
-            fields.insert(BAD_ROW.to_owned(), "not a JSON object".to_owned());
+            fields.insert(Arc::from(BAD_ROW), "not a JSON object".to_owned());
         }
     }
     fields
@@ -158,6 +163,7 @@ pub(crate) fn read_csv(path: &Path, bytes: &[u8], map: &ColumnMap) -> Result<Row
                 .to_owned()
         })
         .collect::<Vec<_>>();
+    let names: Vec<Arc<str>> = headers.iter().map(|h| Arc::from(h.as_str())).collect();
     map.check_sources(&headers)
         .map_err(|message| ImportError::Columns {
             path: path.to_owned(),
@@ -170,23 +176,23 @@ pub(crate) fn read_csv(path: &Path, bytes: &[u8], map: &ColumnMap) -> Result<Row
             Ok(r) => r,
             Err(e) => {
                 let mut fields = HashMap::new();
-                fields.insert(BAD_ROW.to_owned(), format!("unreadable CSV row: {e}"));
+                fields.insert(Arc::from(BAD_ROW), format!("unreadable CSV row: {e}"));
                 records.push((line, fields));
                 continue;
             }
         };
-        let mut fields = HashMap::new();
-        for (h, v) in headers.iter().zip(record.iter()) {
+        let mut fields = Fields::with_capacity(names.len());
+        for (h, v) in names.iter().zip(record.iter()) {
             match std::str::from_utf8(v) {
                 Ok(v) => fields.insert(h.clone(), v.to_owned()),
                 Err(_) => {
-                    fields.insert(BAD_ROW.to_owned(), format!("column {h} is not valid UTF-8"))
+                    fields.insert(Arc::from(BAD_ROW), format!("column {h} is not valid UTF-8"))
                 }
             };
         }
         if record.len() != headers.len() {
             fields.insert(
-                BAD_ROW.to_owned(),
+                Arc::from(BAD_ROW),
                 format!(
                     "has {} fields, the header has {}",
                     record.len(),
@@ -209,7 +215,7 @@ pub(crate) fn read_json_lines(bytes: &[u8], map: &ColumnMap) -> Rows {
         }
         let fields = match serde_json::from_slice::<serde_json::Value>(line) {
             Ok(value) => flatten(&value),
-            Err(e) => HashMap::from([(BAD_ROW.to_owned(), format!("not a JSON object: {e}"))]),
+            Err(e) => HashMap::from([(Arc::from(BAD_ROW), format!("not a JSON object: {e}"))]),
         };
         records.push((n, map.apply(fields)));
     }

@@ -411,7 +411,7 @@ impl ChurnModel {
     /// Scores one raw feature row and explains it.
     pub fn predict(&self, row: &[f64]) -> ChurnPrediction {
         let (z, contrib) = match (&self.kept, &self.trees) {
-            (ModelKind::BoostedTrees, Some(t)) => (t.log_odds(row), t.contributions(row)),
+            (ModelKind::BoostedTrees, Some(t)) => t.log_odds_and_contributions(row),
             _ => (
                 self.logistic.log_odds(row),
                 self.logistic.contributions(row),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::math::{hyp2f1, ln_gamma, minimize};
+use super::math::{hyp2f1, hyp2f1_many, ln_gamma, minimize};
 use super::{ModelError, Result};
 
 /// One customer's purchase summary, all times in weeks.
@@ -89,44 +89,84 @@ pub struct BgNbd {
     pub n_customers: usize,
 }
 
-/// Log-likelihood of BG/NBD parameters over the data, with ln Γ(r + x) − ln Γ(r) taken
-/// from a running table for integer frequencies (the hot path of the fit).
-fn bgnbd_ll(p: &[f64; 4], data: &[CustomerRfm], max_int_x: usize) -> f64 {
+/// Customers with identical (frequency, recency, T), counted once with their number:
+/// one-time buyers who started on the same day share a row, which shrinks CDNOW by half.
+#[derive(Debug, Clone, Copy)]
+struct RfmGroup {
+    x: f64,
+    tx: f64,
+    t: f64,
+    count: f64,
+}
+
+fn group_rfm(data: &[CustomerRfm]) -> Vec<RfmGroup> {
+    let mut keys: Vec<(u64, u64, u64)> = data
+        .iter()
+        .map(|c| (c.frequency.to_bits(), c.recency.to_bits(), c.t.to_bits()))
+        .collect();
+    keys.sort_unstable();
+    let mut out: Vec<RfmGroup> = Vec::new();
+    let mut last = None;
+    for k in keys {
+        if last == Some(k) {
+            if let Some(g) = out.last_mut() {
+                g.count += 1.0;
+            }
+        } else {
+            out.push(RfmGroup {
+                x: f64::from_bits(k.0),
+                tx: f64::from_bits(k.1),
+                t: f64::from_bits(k.2),
+                count: 1.0,
+            });
+            last = Some(k);
+        }
+    }
+    out
+}
+
+/// Log-likelihood of BG/NBD parameters over grouped data, with the terms that depend on an
+/// integer frequency only (ln Γ ratios, ln(b + x − 1)) taken from per-evaluation tables.
+fn bgnbd_ll(p: &[f64; 4], data: &[RfmGroup], max_int_x: usize) -> f64 {
     let [r, alpha, a, b] = *p;
-    let mut table_r = Vec::with_capacity(max_int_x + 1); // lnΓ(r+x) − lnΓ(r)
-    let mut table_b = Vec::with_capacity(max_int_x + 1); // lnΓ(b+x) − lnΓ(a+b+x)
-    let (mut acc_r, mut acc_b) = (0.0, ln_gamma(b) - ln_gamma(a + b));
+    // Per x: lnΓ(r+x) − lnΓ(r) + lnΓ(b+x) − lnΓ(a+b+x), and ln(b + x − 1).
+    let mut table_g = Vec::with_capacity(max_int_x + 1);
+    let mut table_b1 = Vec::with_capacity(max_int_x + 1);
+    let mut acc = ln_gamma(b) - ln_gamma(a + b);
     for x in 0..=max_int_x {
-        table_r.push(acc_r);
-        table_b.push(acc_b);
         let xf = x as f64;
-        acc_r += (r + xf).ln();
-        acc_b += (b + xf).ln() - (a + b + xf).ln();
+        table_g.push(acc);
+        table_b1.push((b + xf - 1.0).ln());
+        acc += (r + xf).ln() + (b + xf).ln() - (a + b + xf).ln();
     }
     let const_part = r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
-    let (ln_a, mut total) = (a.ln(), 0.0);
+    let (ln_a, mut total, mut n) = (a.ln(), 0.0, 0.0);
     for c in data {
-        let x = c.frequency;
+        let x = c.x;
         let xi = x as usize;
-        let (gr, gb) = if xi as f64 == x && xi <= max_int_x {
-            (table_r[xi], table_b[xi])
+        let integral = xi as f64 == x && xi <= max_int_x;
+        let g = if integral {
+            table_g[xi]
         } else {
-            (
-                ln_gamma(r + x) - ln_gamma(r),
-                ln_gamma(b + x) - ln_gamma(a + b + x),
-            )
+            ln_gamma(r + x) - ln_gamma(r) + ln_gamma(b + x) - ln_gamma(a + b + x)
         };
         let a3 = -(r + x) * (alpha + c.t).ln();
         let tail = if x > 0.0 {
-            let a4 = ln_a - (b + x - 1.0).ln() - (r + x) * (alpha + c.recency).ln();
+            let ln_b1 = if integral {
+                table_b1[xi]
+            } else {
+                (b + x - 1.0).ln()
+            };
+            let a4 = ln_a - ln_b1 - (r + x) * (alpha + c.tx).ln();
             let m = a3.max(a4);
             m + ((a3 - m).exp() + (a4 - m).exp()).ln()
         } else {
             a3
         };
-        total += gr + gb + tail;
+        total += c.count * (g + tail);
+        n += c.count;
     }
-    total + const_part * data.len() as f64
+    total + const_part * n
 }
 
 fn check_rfm(model: &'static str, data: &[CustomerRfm]) -> Result<()> {
@@ -160,11 +200,12 @@ impl BgNbd {
             .min(100_000.0) as usize;
         let scale = data.iter().map(|c| c.t).sum::<f64>() / data.len() as f64;
         let start = [0.0, scale.max(1e-3).ln(), 0.0, 0.0];
+        let groups = group_rfm(data);
         let (p, neg_ll) = minimize(
             "BG/NBD",
             |lp| {
                 let p = [lp[0].exp(), lp[1].exp(), lp[2].exp(), lp[3].exp()];
-                -bgnbd_ll(&p, data, max_int_x)
+                -bgnbd_ll(&p, &groups, max_int_x)
             },
             &start,
             3000,
@@ -185,7 +226,7 @@ impl BgNbd {
 
     /// Log-likelihood of these parameters on other data.
     pub fn log_likelihood_of(&self, data: &[CustomerRfm]) -> f64 {
-        bgnbd_ll(&[self.r, self.alpha, self.a, self.b], data, 0)
+        bgnbd_ll(&[self.r, self.alpha, self.a, self.b], &group_rfm(data), 0)
     }
 
     /// Probability that a customer with this history is still active at the end of it.
@@ -217,6 +258,40 @@ impl BgNbd {
                 0.0
             };
         (first * second / denom).max(0.0)
+    }
+
+    /// [`BgNbd::expected_purchases`] for several horizons at once (sharing the series).
+    pub fn expected_purchases_many(
+        &self,
+        weeks: &[f64],
+        frequency: f64,
+        recency: f64,
+        t: f64,
+    ) -> Vec<f64> {
+        let (r, alpha, a, b, x) = (self.r, self.alpha, self.a, self.b, frequency);
+        let zs: Vec<f64> = weeks
+            .iter()
+            .map(|&w| w.max(0.0) / (alpha + t + w.max(0.0)))
+            .collect();
+        let hyps = hyp2f1_many(r + x, b + x, a + b + x - 1.0, &zs);
+        let first = (a + b + x - 1.0) / (a - 1.0);
+        let denom = 1.0
+            + if x > 0.0 {
+                a / (b + x - 1.0) * ((alpha + t) / (alpha + recency)).powf(r + x)
+            } else {
+                0.0
+            };
+        weeks
+            .iter()
+            .zip(hyps)
+            .map(|(&w, hyp)| {
+                if w <= 0.0 {
+                    return 0.0;
+                }
+                let second = 1.0 - hyp * ((alpha + t) / (alpha + t + w)).powf(r + x);
+                (first * second / denom).max(0.0)
+            })
+            .collect()
     }
 
     /// Expected purchases of a new customer in their first `weeks` weeks.
@@ -376,13 +451,15 @@ impl ClvModel {
         };
         const WEEKS_PER_MONTH: f64 = 52.0 / 12.0;
         let months = (horizon_weeks / WEEKS_PER_MONTH).ceil().max(1.0) as usize;
+        let weeks: Vec<f64> = (1..=months)
+            .map(|m| (m as f64 * WEEKS_PER_MONTH).min(horizon_weeks))
+            .collect();
+        let cums = self
+            .bgnbd
+            .expected_purchases_many(&weeks, c.frequency, c.recency, c.t);
         let (mut value, mut prev) = (0.0, 0.0);
-        for m in 1..=months {
-            let w = (m as f64 * WEEKS_PER_MONTH).min(horizon_weeks);
-            let cum = self
-                .bgnbd
-                .expected_purchases(w, c.frequency, c.recency, c.t);
-            value += (cum - prev) * spend / (1.0 + monthly_discount).powi(m as i32);
+        for (m, cum) in cums.into_iter().enumerate() {
+            value += (cum - prev) * spend / (1.0 + monthly_discount).powi(m as i32 + 1);
             prev = cum;
         }
         ClvEstimate {
@@ -439,6 +516,9 @@ mod tests {
         // 1.226 times in the next 39 weeks.
         let e = m.expected_purchases(39.0, 2.0, 30.43, 38.86);
         assert!((e - 1.226).abs() < 0.01, "E = {e}");
+        let many = m.expected_purchases_many(&[13.0, 39.0], 2.0, 30.43, 38.86);
+        assert!((many[1] - e).abs() < 1e-12);
+        assert!((many[0] - m.expected_purchases(13.0, 2.0, 30.43, 38.86)).abs() < 1e-12);
         assert!(m.p_alive(0.0, 0.0, 38.86) == 1.0);
         let pa = m.p_alive(2.0, 30.43, 38.86);
         assert!(pa > 0.6 && pa < 0.8, "P(alive) = {pa}");

@@ -2,8 +2,6 @@
 //! interactions. The same pure builder serves training (past cut-offs: everything after the
 //! cut-off is ignored) and scoring (cut-off = now), so the two can never drift apart.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -223,19 +221,21 @@ fn days(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
 }
 
 /// Order ids cancelled or returned at or before `cutoff`.
-fn voided_orders(events: &[Event], cutoff: DateTime<Utc>) -> BTreeSet<&str> {
-    let mut out = BTreeSet::new();
+fn voided_orders(events: &[Event], cutoff: DateTime<Utc>) -> Vec<&str> {
+    let mut out = Vec::new();
     for e in events.iter().filter(|e| e.at <= cutoff) {
         match &e.kind {
             EventKind::OrderUpdated { order_id, status }
             | EventKind::Purchase {
                 order_id, status, ..
             } if matches!(status, OrderStatus::Cancelled | OrderStatus::Returned) => {
-                out.insert(order_id.as_str());
+                out.push(order_id.as_str());
             }
             _ => {}
         }
     }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
@@ -248,7 +248,7 @@ pub fn purchases(events: &[Event], cutoff: DateTime<Utc>) -> Vec<(DateTime<Utc>,
         .filter_map(|e| match &e.kind {
             EventKind::Purchase {
                 order_id, amount, ..
-            } if !voided.contains(order_id.as_str()) => Some((e.at, *amount)),
+            } if voided.binary_search(&order_id.as_str()).is_err() => Some((e.at, *amount)),
             _ => None,
         })
         .collect();
@@ -258,7 +258,7 @@ pub fn purchases(events: &[Event], cutoff: DateTime<Utc>) -> Vec<(DateTime<Utc>,
 
 /// Whether a subscription is running at `cutoff` (the last start/cancel decides).
 pub fn subscription_at(events: &[Event], cutoff: DateTime<Utc>) -> Option<crate::domain::Plan> {
-    let mut subs: Vec<&Event> = events
+    let mut subs: Vec<(DateTime<Utc>, &EventKind)> = events
         .iter()
         .filter(|e| e.at <= cutoff)
         .filter(|e| {
@@ -269,11 +269,17 @@ pub fn subscription_at(events: &[Event], cutoff: DateTime<Utc>) -> Option<crate:
                     | EventKind::PlanChanged { .. }
             )
         })
+        .map(|e| (e.at, &e.kind))
         .collect();
-    subs.sort_by_key(|e| e.at);
+    subs.sort_by_key(|s| s.0);
+    plan_after(subs.iter().map(|s| s.1))
+}
+
+/// The running plan after subscription events in time order.
+fn plan_after<'a>(kinds: impl Iterator<Item = &'a EventKind>) -> Option<crate::domain::Plan> {
     let mut plan = None;
-    for e in subs {
-        match &e.kind {
+    for k in kinds {
+        match k {
             EventKind::SubscriptionStart { plan: p } => plan = Some(*p),
             EventKind::PlanChanged { to, .. } if plan.is_some() => plan = Some(*to),
             EventKind::SubscriptionCancel { .. } => plan = None,
@@ -299,13 +305,27 @@ pub fn activity_times(events: &[Event], cutoff: DateTime<Utc>) -> Vec<DateTime<U
 /// CDNOW-style RFM summary in weeks (purchases merged per day, frequency = repeat purchase
 /// days) at `cutoff`; `None` without purchases.
 pub fn rfm_at(id: &str, events: &[Event], cutoff: DateTime<Utc>) -> Option<CustomerRfm> {
-    let mut by_day: BTreeMap<NaiveDate, f64> = BTreeMap::new();
-    for (at, amount) in purchases(events, cutoff) {
-        *by_day.entry(at.date_naive()).or_insert(0.0) += amount;
+    rfm_of_purchases(id, &purchases(events, cutoff), cutoff)
+}
+
+/// [`rfm_at`] from purchases already listed (time order) by [`purchases`].
+pub fn rfm_of_purchases(
+    id: &str,
+    buys: &[(DateTime<Utc>, f64)],
+    cutoff: DateTime<Utc>,
+) -> Option<CustomerRfm> {
+    // Purchases are in time order, so days come out in order: merge runs of the same day.
+    let mut days: Vec<(NaiveDate, f64)> = Vec::new();
+    for (at, amount) in buys {
+        let d = at.date_naive();
+        match days.last_mut() {
+            Some(last) if last.0 == d => last.1 += amount,
+            _ => days.push((d, *amount)),
+        }
     }
-    let first = *by_day.keys().next()?;
-    let last = *by_day.keys().next_back()?;
-    let repeat: Vec<f64> = by_day.values().skip(1).copied().collect();
+    let first = days.first()?.0;
+    let last = days.last()?.0;
+    let repeat = &days[1..];
     Some(CustomerRfm {
         id: id.to_string(),
         frequency: repeat.len() as f64,
@@ -314,7 +334,7 @@ pub fn rfm_at(id: &str, events: &[Event], cutoff: DateTime<Utc>) -> Option<Custo
         monetary: if repeat.is_empty() {
             0.0
         } else {
-            repeat.iter().sum::<f64>() / repeat.len() as f64
+            repeat.iter().map(|d| d.1).sum::<f64>() / repeat.len() as f64
         },
     })
 }
@@ -328,61 +348,59 @@ impl CustomerFeatures {
         interactions: &[Interaction],
         cutoff: DateTime<Utc>,
     ) -> Self {
-        let first_seen = events
-            .iter()
-            .map(|e| e.at)
-            .chain(interactions.iter().map(|i| i.at))
-            .filter(|t| *t <= cutoff)
-            .fold(customer.created, |a, b| a.min(b));
-        let tenure_days = days(first_seen, cutoff).max(0.0);
-        let within = |t: DateTime<Utc>, d: f64| t <= cutoff && days(t, cutoff) < d;
+        Self::build_with_purchases(customer, events, interactions, cutoff).0
+    }
 
-        let buys = purchases(events, cutoff);
-        let frequency = buys.len() as f64;
-        let monetary_total: f64 = buys.iter().map(|b| b.1).sum();
-        let recency_days = buys
-            .last()
-            .map(|b| days(b.0, cutoff))
-            .unwrap_or(tenure_days);
-        let mut buy_days: Vec<NaiveDate> = buys.iter().map(|b| b.0.date_naive()).collect();
-        buy_days.dedup();
-        let interpurchase_days = if buy_days.len() >= 2 {
-            (buy_days[buy_days.len() - 1] - buy_days[0]).num_days() as f64
-                / (buy_days.len() - 1) as f64
-        } else {
-            0.0
-        };
-
-        let plan = subscription_at(events, cutoff);
-        let acts = activity_times(events, cutoff);
-        let count_in = |d: f64| acts.iter().filter(|t| within(**t, d)).count() as f64;
-        let (a7, a30, a90) = (count_in(7.0), count_in(30.0), count_in(90.0));
-        let prev30 = count_in(60.0) - a30;
-        let days_since_activity = acts.last().map(|t| days(*t, cutoff)).unwrap_or(tenure_days);
-        let gap_before_last_activity_days = if acts.len() >= 2 {
-            days(acts[acts.len() - 2], acts[acts.len() - 1])
-        } else {
-            0.0
-        };
-
-        let mut opened = BTreeSet::new();
-        let mut closed = BTreeSet::new();
+    /// [`CustomerFeatures::build`], also returning the valid purchases (time order) it used.
+    pub fn build_with_purchases(
+        customer: &Customer,
+        events: &[Event],
+        interactions: &[Interaction],
+        cutoff: DateTime<Utc>,
+    ) -> (Self, Vec<(DateTime<Utc>, f64)>) {
+        // One pass over the events (this runs for every customer at every scoring).
+        let mut first_seen = customer.created;
+        let mut raw_buys: Vec<(DateTime<Utc>, f64, &str)> = Vec::new();
+        let mut voided: Vec<&str> = Vec::new();
+        let mut acts: Vec<DateTime<Utc>> = Vec::new();
+        let mut subs: Vec<(DateTime<Utc>, &EventKind)> = Vec::new();
+        let (mut opened, mut closed) = (Vec::new(), Vec::new());
         let (mut tickets_90, mut failures_90, mut offers_180) = (0.0, 0.0, 0.0);
         let mut csat: Vec<(DateTime<Utc>, f64)> = Vec::new();
         let mut nps: Vec<(DateTime<Utc>, f64)> = Vec::new();
         for e in events.iter().filter(|e| e.at <= cutoff) {
+            first_seen = first_seen.min(e.at);
+            let age = days(e.at, cutoff);
             match &e.kind {
+                EventKind::Purchase {
+                    order_id,
+                    amount,
+                    status,
+                    ..
+                } => {
+                    raw_buys.push((e.at, *amount, order_id.as_str()));
+                    if matches!(status, OrderStatus::Cancelled | OrderStatus::Returned) {
+                        voided.push(order_id.as_str());
+                    }
+                    acts.push(e.at);
+                }
+                EventKind::OrderUpdated {
+                    order_id,
+                    status: OrderStatus::Cancelled | OrderStatus::Returned,
+                } => voided.push(order_id.as_str()),
+                EventKind::Login => acts.push(e.at),
+                EventKind::SubscriptionStart { .. }
+                | EventKind::SubscriptionCancel { .. }
+                | EventKind::PlanChanged { .. } => subs.push((e.at, &e.kind)),
                 EventKind::TicketOpened { ticket, .. } => {
-                    opened.insert(*ticket);
-                    if within(e.at, 90.0) {
+                    opened.push(*ticket);
+                    if age < 90.0 {
                         tickets_90 += 1.0;
                     }
                 }
-                EventKind::TicketClosed { ticket } => {
-                    closed.insert(*ticket);
-                }
-                EventKind::PaymentFailed { .. } if within(e.at, 90.0) => failures_90 += 1.0,
-                EventKind::OfferAccepted { .. } if within(e.at, 180.0) => offers_180 += 1.0,
+                EventKind::TicketClosed { ticket } => closed.push(*ticket),
+                EventKind::PaymentFailed { .. } if age < 90.0 => failures_90 += 1.0,
+                EventKind::OfferAccepted { .. } if age < 180.0 => offers_180 += 1.0,
                 EventKind::Survey { survey, score } => match survey {
                     SurveyKind::Csat => csat.push((e.at, f64::from(*score))),
                     SurveyKind::Nps => nps.push((e.at, f64::from(*score))),
@@ -390,6 +408,106 @@ impl CustomerFeatures {
                 _ => {}
             }
         }
+        voided.sort_unstable();
+        voided.dedup();
+        let mut buys: Vec<(DateTime<Utc>, f64)> = raw_buys
+            .into_iter()
+            .filter(|b| voided.is_empty() || voided.binary_search(&b.2).is_err())
+            .map(|b| (b.0, b.1))
+            .collect();
+        buys.sort_by_key(|b| b.0);
+        acts.sort_unstable();
+
+        // Chat: sums instead of lists.
+        let (mut n_all, mut sum_all) = (0.0, 0.0);
+        let (mut n_recent, mut sum_recent, mut neg_recent) = (0.0, 0.0, 0.0);
+        let mut messages_30d = 0.0;
+        let mut escalations: Vec<u64> = Vec::new();
+        for i in interactions.iter().filter(|i| i.at <= cutoff) {
+            first_seen = first_seen.min(i.at);
+            let age = days(i.at, cutoff);
+            if let Some(t) = i.ticket.filter(|_| age < 90.0) {
+                escalations.push(t);
+            }
+            if i.direction != Direction::Inbound {
+                continue;
+            }
+            if age < 30.0 {
+                messages_30d += 1.0;
+            }
+            if let Some(sv) = i.sentiment {
+                let v = f64::from(sv);
+                n_all += 1.0;
+                sum_all += v;
+                if age < 30.0 {
+                    n_recent += 1.0;
+                    sum_recent += v;
+                    if sv < NEGATIVE_SENTIMENT {
+                        neg_recent += 1.0;
+                    }
+                }
+            }
+        }
+        escalations.sort_unstable();
+        escalations.dedup();
+        let n_before = n_all - n_recent;
+        let sentiment_trend = if n_recent > 0.0 && n_before > 0.0 {
+            sum_recent / n_recent - (sum_all - sum_recent) / n_before
+        } else {
+            0.0
+        };
+        let negative_share_30d = if n_recent > 0.0 {
+            neg_recent / n_recent
+        } else {
+            0.0
+        };
+
+        let tenure_days = days(first_seen, cutoff).max(0.0);
+        let frequency = buys.len() as f64;
+        let monetary_total: f64 = buys.iter().map(|b| b.1).sum();
+        let recency_days = buys
+            .last()
+            .map(|b| days(b.0, cutoff))
+            .unwrap_or(tenure_days);
+        let (mut n_days, mut first_day, mut last_day) = (0usize, None, None);
+        for b in &buys {
+            let d = b.0.date_naive();
+            if last_day != Some(d) {
+                n_days += 1;
+                first_day.get_or_insert(d);
+                last_day = Some(d);
+            }
+        }
+        let interpurchase_days = match (first_day, last_day) {
+            (Some(f), Some(l)) if n_days >= 2 => (l - f).num_days() as f64 / (n_days - 1) as f64,
+            _ => 0.0,
+        };
+
+        subs.sort_by_key(|s| s.0);
+        let plan = plan_after(subs.iter().map(|s| s.1));
+        let (mut a7, mut a30, mut a60, mut a90) = (0.0, 0.0, 0.0, 0.0);
+        for t in &acts {
+            let age = days(*t, cutoff);
+            a7 += f64::from(u8::from(age < 7.0));
+            a30 += f64::from(u8::from(age < 30.0));
+            a60 += f64::from(u8::from(age < 60.0));
+            a90 += f64::from(u8::from(age < 90.0));
+        }
+        let prev30 = a60 - a30;
+        let days_since_activity = acts.last().map(|t| days(*t, cutoff)).unwrap_or(tenure_days);
+        let gap_before_last_activity_days = if acts.len() >= 2 {
+            days(acts[acts.len() - 2], acts[acts.len() - 1])
+        } else {
+            0.0
+        };
+
+        opened.sort_unstable();
+        opened.dedup();
+        closed.sort_unstable();
+        let unresolved = opened
+            .iter()
+            .filter(|t| closed.binary_search(t).is_err())
+            .count();
         let last_mean = |v: &mut Vec<(DateTime<Utc>, f64)>, default: f64| {
             v.sort_by_key(|s| s.0);
             match v.last() {
@@ -400,53 +518,7 @@ impl CustomerFeatures {
         let (csat_last, csat_mean) = last_mean(&mut csat, 3.0);
         let (nps_last, nps_mean) = last_mean(&mut nps, 7.0);
 
-        let inbound: Vec<&Interaction> = interactions
-            .iter()
-            .filter(|i| i.at <= cutoff && i.direction == Direction::Inbound)
-            .collect();
-        let sent: Vec<(DateTime<Utc>, f64)> = inbound
-            .iter()
-            .filter_map(|i| i.sentiment.map(|s| (i.at, f64::from(s))))
-            .collect();
-        let mean = |v: &[f64]| {
-            if v.is_empty() {
-                None
-            } else {
-                Some(v.iter().sum::<f64>() / v.len() as f64)
-            }
-        };
-        let all: Vec<f64> = sent.iter().map(|s| s.1).collect();
-        let recent: Vec<f64> = sent
-            .iter()
-            .filter(|s| within(s.0, 30.0))
-            .map(|s| s.1)
-            .collect();
-        let before: Vec<f64> = sent
-            .iter()
-            .filter(|s| !within(s.0, 30.0))
-            .map(|s| s.1)
-            .collect();
-        let sentiment_trend = match (mean(&recent), mean(&before)) {
-            (Some(r), Some(b)) => r - b,
-            _ => 0.0,
-        };
-        let negative_share_30d = if recent.is_empty() {
-            0.0
-        } else {
-            recent
-                .iter()
-                .filter(|s| **s < f64::from(NEGATIVE_SENTIMENT))
-                .count() as f64
-                / recent.len() as f64
-        };
-        let messages_30d = inbound.iter().filter(|i| within(i.at, 30.0)).count() as f64;
-        let escalations: BTreeSet<u64> = interactions
-            .iter()
-            .filter(|i| within(i.at, 90.0))
-            .filter_map(|i| i.ticket)
-            .collect();
-
-        CustomerFeatures {
+        let features = CustomerFeatures {
             is_lead: customer.is_lead,
             gap_before_last_activity_days,
             recency_days,
@@ -473,19 +545,20 @@ impl CustomerFeatures {
             activity_90d: a90,
             activity_trend: (a30 - prev30) / (a30 + prev30 + 1.0),
             tickets_opened_90d: tickets_90,
-            tickets_unresolved: opened.difference(&closed).count() as f64,
+            tickets_unresolved: unresolved as f64,
             csat_last,
             csat_mean,
             nps_last,
             nps_mean,
-            sentiment_mean: mean(&all).unwrap_or(0.0),
+            sentiment_mean: if n_all > 0.0 { sum_all / n_all } else { 0.0 },
             sentiment_trend,
             negative_share_30d,
             messages_30d,
             escalations_90d: escalations.len() as f64,
             offers_accepted_180d: offers_180,
             p_alive: 1.0,
-        }
+        };
+        (features, buys)
     }
 
     /// The model inputs in [`FEATURE_NAMES`] order.

@@ -30,6 +30,8 @@ pub struct GbdtSettings {
     pub min_leaf: usize,
     /// Share of rows drawn (without replacement) for each tree.
     pub subsample: f64,
+    /// At most about this many rows per tree (lowers the share on large data).
+    pub max_rows_per_tree: usize,
     /// Seed of the row sampling.
     pub seed: u64,
 }
@@ -37,12 +39,13 @@ pub struct GbdtSettings {
 impl Default for GbdtSettings {
     fn default() -> Self {
         GbdtSettings {
-            rounds: 150,
+            rounds: 100,
             max_depth: 3,
-            learning_rate: 0.08,
+            learning_rate: 0.1,
             lambda: 1.0,
             min_leaf: 20,
             subsample: 0.8,
+            max_rows_per_tree: 50_000,
             seed: 42,
         }
     }
@@ -105,12 +108,12 @@ impl Gbdt {
         sample.shuffle(&mut rng);
         sample.truncate(20_000);
         let mut cuts = Vec::with_capacity(nf);
-        let mut bins = vec![0u8; n * nf]; // feature-major
+        let mut bins = vec![0u8; n * nf]; // row-major: one row's bins are contiguous
         for f in 0..nf {
             let mut v: Vec<f64> = sample.iter().map(|&i| x[[i, f]]).collect();
             let c = cut_points(&mut v, MAX_BINS);
             for i in 0..n {
-                bins[f * n + i] = c.partition_point(|&t| t < x[[i, f]]) as u8;
+                bins[i * nf + f] = c.partition_point(|&t| t < x[[i, f]]) as u8;
             }
             cuts.push(c);
         }
@@ -123,6 +126,9 @@ impl Gbdt {
         let mut hess = vec![0.0; n];
         let mut trees = Vec::with_capacity(s.rounds);
         let mut idx: Vec<u32> = Vec::with_capacity(n);
+        let share = s
+            .subsample
+            .min(s.max_rows_per_tree.max(1) as f64 / n.max(1) as f64);
         for _ in 0..s.rounds {
             for i in 0..n {
                 let p = sigmoid(score[i]);
@@ -132,13 +138,11 @@ impl Gbdt {
             // Bernoulli row sample, kept in row order so histogram building reads memory
             // sequentially.
             idx.clear();
-            idx.extend(
-                (0..n as u32).filter(|_| s.subsample >= 1.0 || rng.r#gen::<f64>() < s.subsample),
-            );
+            idx.extend((0..n as u32).filter(|_| share >= 1.0 || rng.r#gen::<f64>() < share));
             if idx.is_empty() {
                 idx.extend(0..n as u32);
             }
-            let tree = grow_tree(&mut idx, &bins, n, nf, &cuts, &grad, &hess, s);
+            let tree = grow_tree(&mut idx, &bins, nf, &cuts, &grad, &hess, s);
             for i in 0..n {
                 score[i] += predict_tree(&tree, |f| x[[i, f]]);
             }
@@ -169,7 +173,13 @@ impl Gbdt {
     /// Per-feature contributions to the log-odds of one row (they sum, with the
     /// model's mean, to the row's log-odds).
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        self.log_odds_and_contributions(row).1
+    }
+
+    /// Log-odds and per-feature contributions in one walk of the trees.
+    pub fn log_odds_and_contributions(&self, row: &[f64]) -> (f64, Vec<f64>) {
         let mut out = vec![0.0; self.n_features];
+        let mut z = self.base_score;
         for t in &self.trees {
             let mut k = 0usize;
             while t[k].feature != u32::MAX {
@@ -182,8 +192,9 @@ impl Gbdt {
                 out[f] += t[next].value - t[k].value;
                 k = next;
             }
+            z += t[k].value;
         }
-        out
+        (z, out)
     }
 }
 
@@ -208,7 +219,6 @@ type Hist = Vec<[f64; 3]>; // per (feature, bin): grad, hess, count
 fn grow_tree(
     idx: &mut [u32],
     bins: &[u8],
-    n: usize,
     nf: usize,
     cuts: &[Vec<f64>],
     grad: &[f64],
@@ -216,16 +226,17 @@ fn grow_tree(
     s: &GbdtSettings,
 ) -> Vec<Node> {
     const B: usize = 64;
+    // Row by row: each row's gradient is loaded once and its bins are contiguous, while
+    // the histogram (features × 64 bins) stays in cache.
     let build = |rows: &[u32]| -> Hist {
         let mut h = vec![[0.0; 3]; nf * B];
-        for f in 0..nf {
-            let col = &bins[f * n..(f + 1) * n];
-            let hf = &mut h[f * B..(f + 1) * B];
-            for &i in rows {
-                let i = i as usize;
-                let e = &mut hf[col[i] as usize];
-                e[0] += grad[i];
-                e[1] += hess[i];
+        for &i in rows {
+            let i = i as usize;
+            let (g, hs) = (grad[i], hess[i]);
+            for (f, &b) in bins[i * nf..(i + 1) * nf].iter().enumerate() {
+                let e = &mut h[f * B + b as usize];
+                e[0] += g;
+                e[1] += hs;
                 e[2] += 1.0;
             }
         }
@@ -274,10 +285,10 @@ fn grow_tree(
         }
         let Some((_, f, b)) = best else { continue };
         // Stable partition of the rows: bin <= b to the left, order kept.
-        let col = &bins[f * n..(f + 1) * n];
         let slice = &mut idx[start..end];
-        let (lo, hi): (Vec<u32>, Vec<u32>) =
-            slice.iter().partition(|&&i| col[i as usize] as usize <= b);
+        let (lo, hi): (Vec<u32>, Vec<u32>) = slice
+            .iter()
+            .partition(|&&i| bins[i as usize * nf + f] as usize <= b);
         let mid = lo.len();
         slice[..mid].copy_from_slice(&lo);
         slice[mid..].copy_from_slice(&hi);

@@ -39,6 +39,33 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
     }
 }
 
+/// 2F1(a, b; c; z) at several z at once, sharing the series coefficients (the CLV sums
+/// need one value per month). Falls back to [`hyp2f1`] if the shared series overflows.
+pub fn hyp2f1_many(a: f64, b: f64, c: f64, zs: &[f64]) -> Vec<f64> {
+    let zmax = zs.iter().fold(0.0f64, |m, z| m.max(z.abs()));
+    let mut sums = vec![1.0; zs.len()];
+    let mut pows = vec![1.0; zs.len()];
+    let (mut coef, mut zmax_pow) = (1.0f64, 1.0f64);
+    for n in 0..100_000 {
+        let nf = n as f64;
+        coef *= (a + nf) * (b + nf) / ((c + nf) * (nf + 1.0));
+        zmax_pow *= zmax;
+        for ((s, p), z) in sums.iter_mut().zip(pows.iter_mut()).zip(zs) {
+            *p *= z;
+            *s += coef * *p;
+        }
+        let biggest = sums.iter().fold(0.0f64, |m, s| m.max(s.abs()));
+        if (coef * zmax_pow).abs() <= 1e-15 * biggest || !biggest.is_finite() {
+            break;
+        }
+    }
+    if sums.iter().all(|s| s.is_finite()) {
+        sums
+    } else {
+        zs.iter().map(|&z| hyp2f1(a, b, c, z)).collect()
+    }
+}
+
 /// Logistic function.
 pub fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
@@ -219,6 +246,25 @@ mod tests {
         assert!((hyp2f1(1.0, 1.0, 2.0, z) - (-(1.0 - z).ln() / z)).abs() < 1e-12);
         // 2F1(a, b; b; z) = (1 - z)^-a
         assert!((hyp2f1(2.5, 3.0, 3.0, 0.3) - 0.7f64.powf(-2.5)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hyp2f1_many_matches_one_at_a_time() {
+        let zs = [0.05, 0.2, 0.45, 0.7, 0.9];
+        for (a, b, c) in [
+            (2.2426, 4.4258, 3.2187),
+            (0.25, 2.4, 2.2),
+            (30.2, 32.4, 32.2),
+        ] {
+            let many = hyp2f1_many(a, b, c, &zs);
+            for (z, m) in zs.iter().zip(&many) {
+                let one = hyp2f1(a, b, c, *z);
+                assert!(
+                    ((m - one) / one).abs() < 1e-12,
+                    "{a} {b} {c} {z}: {m} vs {one}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,8 @@ use super::artifact::{Artifact, ArtifactKind, DataSummary};
 use super::churn::{ChurnMetrics, ChurnModel, ChurnSettings, Reason};
 use super::clv::{ClvModel, CustomerRfm};
 use super::features::{
-    CustomerFeatures, CustomerHistory, activity_times, feature_texts, rfm_at, subscription_at,
+    CustomerFeatures, CustomerHistory, activity_times, feature_texts, rfm_at, rfm_of_purchases,
+    subscription_at,
 };
 use super::lifecycle::{LifecycleSettings, Stage, classify};
 use super::segments::{SegmentModel, SegmentSettings};
@@ -182,8 +183,9 @@ pub fn features_at(
     at: DateTime<Utc>,
     clv: Option<&ClvModel>,
 ) -> (CustomerFeatures, Option<CustomerRfm>) {
-    let mut f = CustomerFeatures::build(&c.customer, &c.events, &c.interactions, at);
-    let rfm = rfm_at(&c.customer.id.to_string(), &c.events, at);
+    let (mut f, buys) =
+        CustomerFeatures::build_with_purchases(&c.customer, &c.events, &c.interactions, at);
+    let rfm = rfm_of_purchases(&c.customer.id.to_string(), &buys, at);
     if let (Some(m), Some(r)) = (clv, &rfm)
         && f.subscription_active == 0.0
     {
@@ -528,60 +530,87 @@ fn suggest(
     }
 }
 
-/// Scores every customer of `input` at `now`.
+/// Scores every customer of `input` at `now` (in input order).
 pub fn score_all(
     models: &TrainedModels,
     input: &TrainingInput,
     now: DateTime<Utc>,
 ) -> Vec<CustomerScore> {
+    let customers = &input.customers;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads <= 1 || customers.len() < 4096 {
+        return customers
+            .iter()
+            .map(|h| score_one(models, h, now))
+            .collect();
+    }
+    // Customers are independent: score them in chunks on scoped threads (joined before
+    // returning; the result is in input order and identical to a sequential run).
+    let chunk = customers.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = customers
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|h| score_one(models, h, now))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a scoring thread panicked"))
+            .collect()
+    })
+}
+
+/// The score of one customer at `now`.
+pub fn score_one(models: &TrainedModels, h: &CustomerHistory, now: DateTime<Utc>) -> CustomerScore {
     let s = &models.settings;
-    input
-        .customers
-        .iter()
-        .map(|h| {
-            let (f, rfm) = features_at(h, now, models.clv.as_ref());
-            let st = classify(&f, &s.lifecycle);
-            let lead = h.customer.is_lead;
-            let est = match (&models.clv, &rfm) {
-                (Some(m), Some(r)) if !lead => {
-                    Some(m.estimate(r, s.clv.horizon_weeks, s.clv.monthly_discount))
-                }
-                _ => None,
-            };
-            let pred = match &models.churn {
-                Some(m) if !lead => Some(m.predict(&f.to_vector())),
-                _ => None,
-            };
-            let segment = match &models.segments {
-                Some(m) if !lead => Some(m.assign(&f.segment_input()).name.clone()),
-                _ => None,
-            };
-            let clv = est.map(|e| e.clv);
-            let p = pred.as_ref().map(|p| p.probability);
-            let alert = pred.as_ref().is_some_and(|p| p.alert);
-            let reasons = pred.map(|p| p.reasons).unwrap_or_default();
-            let suggested_action = suggest(
-                st.stage,
-                alert,
-                &reasons,
-                clv.unwrap_or(0.0),
-                segment.as_deref(),
-            );
-            CustomerScore {
-                customer: h.customer.id,
-                stage: st.stage,
-                stage_reason: st.reason,
-                segment,
-                churn_probability: p,
-                churn_alert: alert,
-                reasons,
-                clv,
-                p_alive: est.map(|e| e.p_alive),
-                expected_loss: p.unwrap_or(0.0) * clv.unwrap_or(0.0),
-                suggested_action,
-            }
-        })
-        .collect()
+    let (f, rfm) = features_at(h, now, models.clv.as_ref());
+    let st = classify(&f, &s.lifecycle);
+    let lead = h.customer.is_lead;
+    let est = match (&models.clv, &rfm) {
+        (Some(m), Some(r)) if !lead => {
+            Some(m.estimate(r, s.clv.horizon_weeks, s.clv.monthly_discount))
+        }
+        _ => None,
+    };
+    let pred = match &models.churn {
+        Some(m) if !lead => Some(m.predict(&f.to_vector())),
+        _ => None,
+    };
+    let segment = match &models.segments {
+        Some(m) if !lead => Some(m.assign(&f.segment_input()).name.clone()),
+        _ => None,
+    };
+    let clv = est.map(|e| e.clv);
+    let p = pred.as_ref().map(|p| p.probability);
+    let alert = pred.as_ref().is_some_and(|p| p.alert);
+    let reasons = pred.map(|p| p.reasons).unwrap_or_default();
+    let suggested_action = suggest(
+        st.stage,
+        alert,
+        &reasons,
+        clv.unwrap_or(0.0),
+        segment.as_deref(),
+    );
+    CustomerScore {
+        customer: h.customer.id,
+        stage: st.stage,
+        stage_reason: st.reason,
+        segment,
+        churn_probability: p,
+        churn_alert: alert,
+        reasons,
+        clv,
+        p_alive: est.map(|e| e.p_alive),
+        expected_loss: p.unwrap_or(0.0) * clv.unwrap_or(0.0),
+        suggested_action,
+    }
 }
 
 /// The `n` customers with the most value at stake (expected loss, then churn probability),

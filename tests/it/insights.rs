@@ -22,6 +22,10 @@ struct Trained {
 }
 
 fn trained(customers: u32) -> Trained {
+    trained_with(customers, |_| {})
+}
+
+fn trained_with(customers: u32, adjust: impl FnOnce(&mut crmbot::config::Settings)) -> Trained {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     let store = Store::open(&StoreOptions::at(&path)).unwrap();
@@ -31,7 +35,8 @@ fn trained(customers: u32) -> Trained {
         as_of: demo::reference_day(now()),
     };
     demo::seed_store(&store, &spec).unwrap();
-    let s = settings(&path);
+    let mut s = settings(&path);
+    adjust(&mut s);
     training::train(&store, &s.models, now(), false).unwrap();
     let engine =
         app::build_engine(Arc::new(s), store.clone(), Arc::new(FixedClock::new(now()))).unwrap();
@@ -197,4 +202,33 @@ fn stored_models_reload_with_identical_scores_and_transitions_become_events() {
         "{:?}",
         outcome.versions
     );
+}
+
+#[tokio::test]
+async fn the_digest_job_fires_once_a_day_at_the_local_digest_time() {
+    use chrono::{TimeZone, Utc};
+    // 08:30 in Shanghai is 00:30 UTC.
+    let t = trained_with(300, |s| {
+        s.alerts.time_zone = "Asia/Shanghai".parse().unwrap();
+    });
+    let at = |h: u32, m: u32| Utc.with_ymd_and_hms(2026, 11, 28, h, m, 0).unwrap();
+    let digests = |store: &Store| {
+        store
+            .outbox()
+            .unwrap()
+            .iter()
+            .filter(|i| i.kind == "digest")
+            .count()
+    };
+    // The first tick after start is not a missed digest from yesterday.
+    crmbot::alerts::scheduler::tick(&t.engine, at(0, 29)).await;
+    assert_eq!(digests(&t.store), 0);
+    let ran = crmbot::alerts::scheduler::tick(&t.engine, at(0, 31)).await;
+    assert!(ran.ran.contains(&"digest"), "{ran:?}");
+    assert_eq!(digests(&t.store), 1);
+    crmbot::alerts::scheduler::tick(&t.engine, at(9, 0)).await;
+    assert_eq!(digests(&t.store), 1, "once a day");
+    let next = Utc.with_ymd_and_hms(2026, 11, 29, 0, 31, 0).unwrap();
+    crmbot::alerts::scheduler::tick(&t.engine, next).await;
+    assert_eq!(digests(&t.store), 2);
 }
