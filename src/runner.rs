@@ -48,7 +48,7 @@ pub enum RunError {
         var: &'static str,
     },
     #[error(
-        "no chat channel is enabled: set channels.telegram.enabled or channels.discord.enabled (the console chat is `crmbot chat`)"
+        "nothing to serve: enable channels.telegram, channels.discord or http (the console chat is `crmbot chat`)"
     )]
     NothingEnabled,
     #[error(transparent)]
@@ -142,9 +142,20 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
             });
         }
     };
-    if telegram_token.is_none() && discord_token.is_none() {
+    if telegram_token.is_none() && discord_token.is_none() && !settings.http.enabled {
         return Err(RunError::NothingEnabled);
     }
+    // Bound before anything starts, so a busy port is a clean start-up error.
+    let http = match settings.http.enabled {
+        true => {
+            let addr = settings.http.bind;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| RunError::Http { addr, source })?;
+            Some((addr, listener))
+        }
+        false => None,
+    };
 
     let bot = match &telegram_token {
         Some(token) => Some(telegram::bot(token, &channels.telegram)?),
@@ -248,11 +259,7 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
             Ok(())
         });
     }
-    if settings.http.enabled {
-        let addr = settings.http.bind;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| RunError::Http { addr, source })?;
+    if let Some((addr, listener)) = http {
         let state = crate::api::ApiState {
             engine: engine.clone(),
             tokens: Arc::new(crate::api::ApiTokens::from_env()),
