@@ -48,7 +48,9 @@ pub(super) fn parse_plan(text: &str) -> Result<Plan, String> {
     }
 }
 
-fn row_to_customer(
+/// One row as a customer (given the stored one, for defaults), or the column and reason it
+/// is bad.
+pub fn row_to_customer(
     fields: &Fields,
     existing: Option<&Customer>,
     now: DateTime<Utc>,

@@ -116,7 +116,9 @@ fn parse_items(text: &str) -> Result<Vec<OrderItem>, String> {
         .collect()
 }
 
-fn row_to_event(fields: &Fields) -> Result<(Option<String>, Event), Bad> {
+/// One row as an event (with the source's event id, if any), or the column and reason it
+/// is bad. Needs no store: unknown customers are checked by the importer.
+pub fn row_to_event(fields: &Fields) -> Result<(Option<String>, Event), (String, String)> {
     if let Some(reason) = fields.get(BAD_ROW) {
         return Err(bad("-", reason.clone()));
     }

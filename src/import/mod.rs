@@ -20,8 +20,8 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub use columns::{ColumnMap, Preset};
-pub use customers::{import_customer_rows, import_customers};
-pub use events::{import_event_rows, import_events};
+pub use customers::{import_customer_rows, import_customers, row_to_customer};
+pub use events::{import_event_rows, import_events, row_to_event};
 
 /// One bad row: where and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -144,7 +144,8 @@ pub(crate) fn is_json_lines(path: &Path, head: &[u8]) -> bool {
 }
 
 /// Reads a CSV file with a header into rows, applying the column map.
-pub(crate) fn read_csv(path: &Path, bytes: &[u8], map: &ColumnMap) -> Result<Rows, ImportError> {
+/// Reads CSV bytes with a header into rows (public for the fuzz targets and tests).
+pub fn read_csv(path: &Path, bytes: &[u8], map: &ColumnMap) -> Result<Rows, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -206,7 +207,8 @@ pub(crate) fn read_csv(path: &Path, bytes: &[u8], map: &ColumnMap) -> Result<Row
 }
 
 /// Reads JSON lines into flat rows (nested values are kept as JSON text).
-pub(crate) fn read_json_lines(bytes: &[u8], map: &ColumnMap) -> Rows {
+/// Reads JSON-lines bytes into rows (public for the fuzz targets and tests).
+pub fn read_json_lines(bytes: &[u8], map: &ColumnMap) -> Rows {
     let mut records = Vec::new();
     for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
         let n = i as u64 + 1;
