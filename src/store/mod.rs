@@ -173,12 +173,26 @@ impl Store {
     /// Opens (creating if needed) the store, checks and migrates its schema.
     pub fn open(options: &StoreOptions) -> Result<Store> {
         let path = options.path.clone();
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(&path)
             .cache_capacity(options.cache_capacity_mb * 1024 * 1024)
-            .temporary(options.temporary)
-            .open()
-            .map_err(|e| classify_open_error(&path, e))?;
+            .temporary(options.temporary);
+        // sled releases its file lock from background threads after the last handle is
+        // dropped; a reopen in the same process (tests, restore) may briefly see its own
+        // lock. Another process's lock is reported at once.
+        let mut waited = std::time::Duration::ZERO;
+        let db = loop {
+            match config.open().map_err(|e| classify_open_error(&path, e)) {
+                Err(StoreError::Locked { holder, .. })
+                    if holder.contains(&format!("pid {},", std::process::id()))
+                        && waited < std::time::Duration::from_secs(2) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    waited += std::time::Duration::from_millis(20);
+                }
+                other => break other?,
+            }
+        };
         let tree = |name: &str| db.open_tree(name);
         let inner = Inner {
             meta: tree("meta")?,
