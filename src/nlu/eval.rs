@@ -18,6 +18,18 @@ use super::text::{FeatureOptions, detect_language, features_with, normalize};
 use super::{NluError, NluSettings, Understanding};
 use crate::domain::Language;
 
+/// Features of the classifier trained on the benchmark files (Banking77, CLINC150):
+/// character 1–4-grams instead of the product's 3–5-grams. 5-fold CV on the training
+/// files preferred them (Banking77 0.9082 vs 0.9065; CLINC150 in-scope 0.9523 vs 0.9500 at
+/// the top of the ratio grid). The product keeps 3–5-grams: character unigrams make any
+/// Latin text look familiar, and it relies on unfamiliar text being out of scope.
+pub const BENCHMARK_FEATURES: FeatureOptions = FeatureOptions {
+    char_min: 1,
+    char_max: 4,
+    word_max: 2,
+    cross_word_chars: false,
+};
+
 /// The label that marks out-of-scope examples in the data sets.
 pub const OOS_LABEL: &str = "oos";
 
@@ -155,10 +167,6 @@ fn csv_error(path: &Path, e: &csv::Error) -> NluError {
     }
 }
 
-fn featurize(text: &str) -> Vec<u64> {
-    featurize_with(text, &FeatureOptions::default())
-}
-
 fn featurize_with(text: &str, opts: &FeatureOptions) -> Vec<u64> {
     let norm = normalize(text);
     let lang = detect_language(&norm, Language::En);
@@ -230,7 +238,7 @@ pub(crate) fn train_and_predict_with(
     cfg: &TrainConfig,
     oos_ratio: f32,
 ) -> (RunStats, Vec<String>) {
-    train_and_predict_opts(train, test, cfg, &FeatureOptions::default(), oos_ratio)
+    train_and_predict_opts(train, test, cfg, &BENCHMARK_FEATURES, oos_ratio)
 }
 
 fn train_and_predict_opts(
@@ -332,6 +340,16 @@ pub fn oos_ratio_curve(
     cfg: &TrainConfig,
     folds: usize,
 ) -> Vec<(f32, f64, f64)> {
+    oos_ratio_curve_with(rows, cfg, &BENCHMARK_FEATURES, folds)
+}
+
+/// [`oos_ratio_curve`] with explicit feature options.
+pub fn oos_ratio_curve_with(
+    rows: &[(String, String)],
+    cfg: &TrainConfig,
+    opts: &FeatureOptions,
+    folds: usize,
+) -> Vec<(f32, f64, f64)> {
     if folds < 2 || !rows.iter().any(|(_, l)| l == OOS_LABEL) {
         return Vec::new();
     }
@@ -344,13 +362,13 @@ pub fn oos_ratio_curve(
         if te.is_empty() {
             continue;
         }
-        let docs: Vec<Vec<u64>> = tr.iter().map(|(t, _)| featurize(t)).collect();
+        let docs: Vec<Vec<u64>> = tr.iter().map(|(t, _)| featurize_with(t, opts)).collect();
         let ys: Vec<String> = tr.iter().map(|(_, l)| l.clone()).collect();
         let clf = TextClassifier::train(&docs, &ys, cfg, false);
         let oos_index = clf.labels().iter().position(|l| l == OOS_LABEL);
         for i in te {
             let (text, truth) = &rows[i];
-            clf.proba(&featurize(text), &mut p);
+            clf.proba(&featurize_with(text, opts), &mut p);
             let (best, q) = top_and_oos_ratio(&p, oos_index);
             seen.push((truth == OOS_LABEL, &clf.labels()[best] == truth, q));
         }
@@ -387,7 +405,7 @@ pub fn cross_validate_rows(
     folds: usize,
     cfg: &TrainConfig,
 ) -> IntentEvalReport {
-    cross_validate_rows_with(rows, folds, cfg, &FeatureOptions::default())
+    cross_validate_rows_with(rows, folds, cfg, &BENCHMARK_FEATURES)
 }
 
 /// [`cross_validate_rows`] with explicit feature options.
