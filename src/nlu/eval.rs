@@ -636,6 +636,36 @@ mod tests {
     }
 
     #[test]
+    fn out_of_scope_ratio_is_tuned_on_training_folds() {
+        let mut rows = Vec::new();
+        for i in 0..15 {
+            rows.push((
+                format!("where is my parcel number {i}"),
+                "track".to_string(),
+            ));
+            rows.push((
+                format!("i want my money back for order {i}"),
+                "refund".to_string(),
+            ));
+            rows.push((
+                format!("tell me a joke about planet {i}"),
+                OOS_LABEL.to_string(),
+            ));
+        }
+        let r = tune_oos_ratio(&rows, &TrainConfig::default(), 3);
+        assert!(r > 0.0 && r <= 1.0, "{r}");
+        let curve = oos_ratio_curve(&rows, &TrainConfig::default(), 3);
+        assert_eq!(curve.len(), 20);
+        // Without an oos class there is nothing to tune.
+        let no_oos: Vec<_> = rows.iter().filter(|r| r.1 != OOS_LABEL).cloned().collect();
+        assert_eq!(
+            tune_oos_ratio(&no_oos, &TrainConfig::default(), 3),
+            OOS_RATIO_THRESHOLD
+        );
+        assert_eq!(mean_sd(&[1.0, 3.0]), (2.0, 2f64.sqrt()));
+    }
+
+    #[test]
     fn a_missing_label_column_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("bad.csv");

@@ -306,6 +306,23 @@ mod tests {
     }
 
     #[test]
+    fn feature_options_change_the_grams() {
+        let mut plain = Vec::new();
+        let mut cross = Vec::new();
+        features("ab cd", Language::En, &mut plain);
+        let opts = FeatureOptions {
+            cross_word_chars: true,
+            word_max: 3,
+            ..FeatureOptions::default()
+        };
+        features_with("ab cd ef", Language::En, &opts, &mut cross);
+        // 3 words, 2 bigrams, 1 trigram, and grams of "<ab cd ef>" spanning the spaces.
+        assert!(cross.iter().filter(|k| is_word_level(**k)).count() == 6);
+        assert!(cross.iter().filter(|k| !is_word_level(**k)).count() > 8);
+        assert!(!plain.is_empty());
+    }
+
+    #[test]
     fn typo_shares_character_grams() {
         let mut a = Vec::new();
         let mut b = Vec::new();

@@ -324,6 +324,31 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_score_counts_as_positive_except_in_the_strict_figure() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.csv");
+        std::fs::write(&p, "text,score\nit is a box,1.5\nit is a crate,-1\n").unwrap();
+        let r = eval_sentiment(&p).unwrap();
+        assert_eq!(r.accuracy, 0.5, "{r}");
+        assert_eq!(r.accuracy_zero_as_positive, r.accuracy);
+        assert_eq!(r.accuracy_strict, 0.0, "{r}");
+        assert!(r.to_string().contains("a score of 0 counts as positive"));
+    }
+
+    #[test]
+    fn chinese_cross_validation_reports_each_fold() {
+        let mut rows = Vec::new();
+        for i in 0..20 {
+            rows.push((format!("质量很好，非常满意{i}"), true));
+            rows.push((format!("质量太差，非常失望{i}"), false));
+        }
+        let r = cross_validate_zh_rows(&rows, 4, &ZhTrainConfig::default(), 1);
+        assert_eq!(r.fold_accuracies.len(), 4);
+        assert_eq!(r.n, 40);
+        assert!(r.mean > 0.9, "{r}");
+    }
+
+    #[test]
     fn bad_scores_are_reported_with_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.csv");
