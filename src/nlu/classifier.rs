@@ -46,14 +46,22 @@ pub struct Vectorizer {
     idf: Vec<f32>,
     /// Whether each feature is word-level (see [`crate::nlu::text::is_word_level`]).
     word_level: Vec<bool>,
+    /// Relative weight of the word-level block against the character block.
+    word_weight: f32,
 }
 
-/// Relative weight of the word-level block against the character block.
-const WORD_BLOCK_WEIGHT: f32 = 1.0;
+/// Default relative weight of the word-level block against the character block.
+pub const WORD_BLOCK_WEIGHT: f32 = 1.0;
 
 impl Vectorizer {
     /// Builds the vocabulary and inverse document frequencies from training documents.
     pub fn fit(docs: &[Vec<u64>]) -> Self {
+        Self::fit_weighted(docs, WORD_BLOCK_WEIGHT)
+    }
+
+    /// [`Vectorizer::fit`] with the word-level block weighted `word_weight` against the
+    /// character block.
+    pub fn fit_weighted(docs: &[Vec<u64>], word_weight: f32) -> Self {
         let mut vocab: KeyMap<u32> = KeyMap::default();
         let mut df: Vec<u32> = Vec::new();
         let mut word_level: Vec<bool> = Vec::new();
@@ -82,6 +90,7 @@ impl Vectorizer {
             vocab,
             idf,
             word_level,
+            word_weight,
         }
     }
 
@@ -118,7 +127,7 @@ impl Vectorizer {
                 char_norm += *v * *v;
             }
         }
-        let ww = WORD_BLOCK_WEIGHT;
+        let ww = self.word_weight;
         let word_scale = if word_norm > 0.0 {
             ww / word_norm.sqrt()
         } else {
@@ -163,6 +172,16 @@ impl std::fmt::Debug for SoftmaxModel {
     }
 }
 
+/// The loss the linear model minimizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loss {
+    /// Multinomial logistic regression (cross-entropy over a softmax).
+    Softmax,
+    /// One-vs-rest linear SVMs with the squared hinge loss; probabilities are a softmax
+    /// over the class scores with the calibrated temperature.
+    SquaredHinge,
+}
+
 /// SGD settings.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainConfig {
@@ -176,16 +195,26 @@ pub struct TrainConfig {
     pub l2: f32,
     /// Shuffling seed, for reproducible models.
     pub seed: u64,
+    /// The loss.
+    pub loss: Loss,
+    /// Weight of the word-level feature block against the character block.
+    pub word_weight: f32,
+    /// Average the weights at the end of each epoch over the last half of the epochs
+    /// (Polyak averaging), which smooths out the SGD noise of the final passes.
+    pub average: bool,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             epochs: 30,
-            learning_rate: 1.0,
+            learning_rate: 2.0,
             decay: 0.2,
             l2: 1e-6,
             seed: 7,
+            loss: Loss::Softmax,
+            word_weight: WORD_BLOCK_WEIGHT,
+            average: false,
         }
     }
 }
@@ -217,6 +246,10 @@ impl SoftmaxModel {
         let mut order: Vec<usize> = (0..xs.len()).collect();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
         let mut p = vec![0.0f32; n_classes];
+        let average_from = cfg.epochs / 2;
+        let mut avg: Vec<f32> = Vec::new();
+        let mut avg_b: Vec<f32> = vec![0.0; n_classes];
+        let mut n_avg = 0usize;
         for epoch in 0..cfg.epochs {
             order.shuffle(&mut rng);
             let lr = cfg.learning_rate / (1.0 + epoch as f32 * cfg.decay);
@@ -230,8 +263,20 @@ impl SoftmaxModel {
                         *pc += sv * wc;
                     }
                 }
-                softmax_in_place(&mut p);
-                p[ys[i]] -= 1.0; // now the gradient of the loss w.r.t. the logits
+                // Now turn `p` into the gradient of the loss w.r.t. the scores.
+                match cfg.loss {
+                    Loss::Softmax => {
+                        softmax_in_place(&mut p);
+                        p[ys[i]] -= 1.0;
+                    }
+                    Loss::SquaredHinge => {
+                        for (c, pc) in p.iter_mut().enumerate() {
+                            let y = if c == ys[i] { 1.0 } else { -1.0 };
+                            let m = 1.0 - y * *pc;
+                            *pc = if m > 0.0 { -2.0 * m * y } else { 0.0 };
+                        }
+                    }
+                }
                 scale *= 1.0 - lr * cfg.l2;
                 let step = lr / scale;
                 for &(f, v) in x {
@@ -251,6 +296,24 @@ impl SoftmaxModel {
                     scale = 1.0;
                 }
             }
+            if cfg.average && epoch >= average_from {
+                if avg.is_empty() {
+                    avg = vec![0.0; w.len()];
+                }
+                for (a, wv) in avg.iter_mut().zip(&w) {
+                    *a += scale * wv;
+                }
+                for (a, bv) in avg_b.iter_mut().zip(&b) {
+                    *a += bv;
+                }
+                n_avg += 1;
+            }
+        }
+        if n_avg > 0 {
+            let k = 1.0 / n_avg as f32;
+            w = avg.into_iter().map(|a| a * k).collect();
+            b = avg_b.into_iter().map(|a| a * k).collect();
+            scale = 1.0;
         }
         for wv in w.iter_mut() {
             *wv *= scale;
@@ -292,7 +355,8 @@ impl SoftmaxModel {
     }
 
     /// Fits the temperature that minimizes the negative log-likelihood of held-out data
-    /// (a grid search over 0.25..4; a single scalar cannot overfit much).
+    /// (a grid search over 0.02..8, wide enough for both losses' score scales; a single
+    /// scalar cannot overfit much).
     pub fn calibrate(&mut self, xs: &[SparseVec], ys: &[usize]) {
         if xs.is_empty() {
             return;
@@ -307,8 +371,8 @@ impl SoftmaxModel {
             .collect();
         let mut best = (f32::INFINITY, 1.0f32);
         let mut buf = Vec::with_capacity(self.n_classes);
-        for step in 0..=40 {
-            let t = 0.25 * (16.0f32).powf(step as f32 / 40.0);
+        for step in 0..=80 {
+            let t = 0.02 * (400.0f32).powf(step as f32 / 80.0);
             let mut nll = 0.0f32;
             for (l, &y) in logits.iter().zip(ys) {
                 buf.clear();
@@ -384,7 +448,7 @@ impl<L: Clone + Ord> TextClassifier<L> {
         let temperature = if calibrate && docs.len() >= 10 {
             let (tr, ho) = stratified_split(&y_idx, 0.2, cfg.seed ^ 0x5eed);
             let tr_docs: Vec<Vec<u64>> = tr.iter().map(|&i| docs[i].clone()).collect();
-            let vectorizer = Vectorizer::fit(&tr_docs);
+            let vectorizer = Vectorizer::fit_weighted(&tr_docs, cfg.word_weight);
             let xs: Vec<SparseVec> = tr_docs.iter().map(|d| vectorizer.transform(d)).collect();
             let tr_y: Vec<usize> = tr.iter().map(|&i| y_idx[i]).collect();
             let mut m = SoftmaxModel::train(&xs, &tr_y, vectorizer.len(), labels.len(), cfg);
@@ -395,7 +459,7 @@ impl<L: Clone + Ord> TextClassifier<L> {
         } else {
             1.0
         };
-        let vectorizer = Vectorizer::fit(docs);
+        let vectorizer = Vectorizer::fit_weighted(docs, cfg.word_weight);
         let xs: Vec<SparseVec> = docs.iter().map(|d| vectorizer.transform(d)).collect();
         let mut model = SoftmaxModel::train(&xs, &y_idx, vectorizer.len(), labels.len(), cfg);
         model.temperature = temperature;

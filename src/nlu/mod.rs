@@ -257,6 +257,9 @@ const PRODUCT_TRAINING: TrainConfig = TrainConfig {
     decay: 0.2,
     l2: 1e-5,
     seed: 7,
+    loss: classifier::Loss::Softmax,
+    word_weight: classifier::WORD_BLOCK_WEIGHT,
+    average: false,
 };
 
 impl Nlu {
