@@ -82,25 +82,36 @@ impl Store {
         for new in events {
             let seq = id_seq(&new.id);
             let key = keys::by_customer(new.event.customer, new.event.at, seq);
-            if !seen_in_batch.insert(key) || self.inner.events.contains_key(key)? {
+            let time_key = keys::by_time(new.event.customer, new.event.at, seq);
+            if !seen_in_batch.insert(key) {
+                continue;
+            }
+            // The trees are written in the order events, orders, time index, source ids, so
+            // a source id means everything else is there, and a time-index entry means the
+            // event and its order are: a crash between two batches is repaired by the
+            // re-import instead of leaving an event without its index.
+            if new.source_id && self.inner.event_ids.contains_key(&new.id)? {
+                continue;
+            }
+            if self.inner.events_by_time.contains_key(time_key)? {
+                if new.source_id {
+                    ids.insert(new.id.as_slice(), &[]);
+                }
                 continue;
             }
             if new.source_id {
-                if self.inner.event_ids.contains_key(&new.id)? {
-                    continue;
-                }
                 ids.insert(new.id.as_slice(), &[]);
             }
             by_customer.insert(&key, new.encoded.as_slice());
-            by_time.insert(&keys::by_time(new.event.customer, new.event.at, seq), &[]);
+            by_time.insert(&time_key, &[]);
             if let EventKind::Purchase { order_id, .. } = &new.event.kind {
                 orders.insert(order_id.as_bytes(), &key);
             }
             fresh += 1;
         }
         self.inner.events.apply_batch(by_customer)?;
-        self.inner.events_by_time.apply_batch(by_time)?;
         self.inner.orders.apply_batch(orders)?;
+        self.inner.events_by_time.apply_batch(by_time)?;
         self.inner.event_ids.apply_batch(ids)?;
         Ok(fresh)
     }

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use sled::Transactional;
+
 use super::{Result, Store, StoreError, decode, encode, keys, sealing};
 use crate::domain::{CustomerId, Interaction};
 
@@ -16,14 +18,21 @@ impl Store {
             }),
             _ => encode(interaction),
         };
-        self.inner.interactions.insert(
-            keys::by_customer(interaction.customer, interaction.at, seq),
-            stored,
-        )?;
-        self.inner.interactions_by_time.insert(
-            keys::by_time(interaction.customer, interaction.at, seq),
-            &[],
-        )?;
+        let key = keys::by_customer(interaction.customer, interaction.at, seq);
+        let time_key = keys::by_time(interaction.customer, interaction.at, seq);
+        // Both or neither, even if the process dies between them.
+        (&self.inner.interactions, &self.inner.interactions_by_time)
+            .transaction(|(messages, by_time)| {
+                messages.insert(&key, stored.as_slice())?;
+                by_time.insert(&time_key, &[])?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+                sled::transaction::TransactionError::Abort(()) => {
+                    StoreError::Conflict("logging a message was aborted".into())
+                }
+            })?;
         Ok(())
     }
 

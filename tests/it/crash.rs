@@ -148,4 +148,13 @@ fn killed_chats_keep_every_acknowledged_message_exactly_once() {
         assert_eq!(seen.get(text), Some(&1), "{text}");
     }
     assert!(seen.values().all(|c| *c == 1), "no message twice");
+    let verify: Value = serde_json::from_slice(
+        &crmbot(&store)
+            .args(["verify", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(verify["problems"].as_array().unwrap().len(), 0, "{verify}");
 }
