@@ -66,6 +66,10 @@ pub struct Conversation {
     /// When NPS was last asked in this conversation.
     #[serde(default)]
     pub nps_asked: Option<DateTime<Utc>>,
+    /// Sentiments of the last (up to six) customer messages, oldest first, for the
+    /// falling-mood rule.
+    #[serde(default)]
+    pub recent_sentiments: Vec<f32>,
     /// An account-linking attempt in progress (leads only).
     #[serde(default)]
     pub pending_link: Option<super::linking::PendingLink>,

@@ -337,18 +337,13 @@ impl Engine {
             }
         }
 
-        let events = if respond::needs_history(&parse, &conversation) {
+        let risk = self.customer_risk(customer.id)?;
+        let events = if respond::needs_history(&parse, &conversation, risk.as_ref()) {
             store.events_of(customer.id)?
         } else {
             Vec::new()
         };
-        let earlier: Vec<f32> = store
-            .recent_interactions_of(customer.id, 12)?
-            .iter()
-            .filter(|i| i.direction == Direction::Inbound)
-            .filter_map(|i| i.sentiment)
-            .collect();
-        let risk = self.customer_risk(customer.id)?;
+        let earlier = conversation.recent_sentiments.clone();
         let facts = CustomerFacts::from_events(customer, &events, at);
         let order_lookup = self.lookup_order(&parse, &facts)?;
         let nlu = &self.deps.nlu;
@@ -611,6 +606,9 @@ impl Engine {
         }
         conversation.state = state;
         conversation.failures = decision.failures;
+        conversation.recent_sentiments.push(sentiment.score);
+        let keep = conversation.recent_sentiments.len().saturating_sub(6);
+        conversation.recent_sentiments.drain(..keep);
         match decision.asked {
             Some(crate::domain::SurveyKind::Csat) => {
                 conversation.csat_asked = Some(at);

@@ -68,28 +68,36 @@ pub struct Decision {
     pub asked: Option<SurveyKind>,
 }
 
-/// Whether answering needs the customer's events (orders, billing, offers, surveys).
-pub fn needs_history(parse: &Parse, conversation: &Conversation) -> bool {
+/// Whether answering needs the customer's events (orders, billing, offers, surveys). A
+/// greeting needs them only from a customer at risk or churned (for a win-back offer).
+pub fn needs_history(
+    parse: &Parse,
+    conversation: &Conversation,
+    risk: Option<&CustomerRisk>,
+) -> bool {
+    let returning = risk
+        .and_then(|r| r.stage.as_deref())
+        .is_some_and(|s| s == "at_risk" || s == "churned");
     !matches!(
         conversation.state,
         DialogueState::Idle | DialogueState::WithHuman { .. }
-    ) || matches!(
-        parse.intent(),
-        Some(
-            Intent::OrderStatus
-                | Intent::DeliveryProblem
-                | Intent::ReturnItem
-                | Intent::RefundRequest
-                | Intent::CancelSubscription
-                | Intent::BillingQuestion
-                | Intent::PaymentFailed
-                | Intent::ChangePlan
-                | Intent::Greeting
-                | Intent::Goodbye
-                | Intent::Thanks
-                | Intent::Praise
+    ) || (returning && parse.intent() == Some(Intent::Greeting))
+        || matches!(
+            parse.intent(),
+            Some(
+                Intent::OrderStatus
+                    | Intent::DeliveryProblem
+                    | Intent::ReturnItem
+                    | Intent::RefundRequest
+                    | Intent::CancelSubscription
+                    | Intent::BillingQuestion
+                    | Intent::PaymentFailed
+                    | Intent::ChangePlan
+                    | Intent::Goodbye
+                    | Intent::Thanks
+                    | Intent::Praise
+            )
         )
-    )
 }
 
 /// Decides the answer to one customer message.

@@ -30,17 +30,19 @@ impl NewEvent {
 }
 
 impl Store {
-    /// Appends an event. Purchases are also indexed by order id.
+    /// Appends an event. Purchases are also indexed by order id. The indexes are written
+    /// first, so an interrupted write leaves an index entry pointing at nothing (skipped
+    /// by readers), never an event missing from an index.
     pub fn append_event(&self, event: &Event) -> Result<()> {
         let seq = self.next_seq()?;
         let key = keys::by_customer(event.customer, event.at, seq);
-        self.inner.events.insert(key, encode(event))?;
         self.inner
             .events_by_time
             .insert(keys::by_time(event.customer, event.at, seq), &[])?;
         if let EventKind::Purchase { order_id, .. } = &event.kind {
             self.inner.orders.insert(order_id.as_bytes(), &key)?;
         }
+        self.inner.events.insert(key, encode(event))?;
         Ok(())
     }
 
@@ -58,9 +60,9 @@ impl Store {
                 orders.insert(order_id.as_bytes(), &key);
             }
         }
-        self.inner.events.apply_batch(by_customer)?;
         self.inner.events_by_time.apply_batch(by_time)?;
         self.inner.orders.apply_batch(orders)?;
+        self.inner.events.apply_batch(by_customer)?;
         Ok(())
     }
 
@@ -136,21 +138,22 @@ impl Store {
             .collect()
     }
 
-    /// Everybody's events at or after `since`, in time order.
+    /// Everybody's events at or after `since`, in time order (index entries pointing at
+    /// nothing, left by an interrupted write, are skipped).
     pub fn events_since(&self, since: DateTime<Utc>) -> impl Iterator<Item = Result<Event>> + '_ {
         self.inner
             .events_by_time
             .range(keys::time_bytes(since)..)
-            .map(move |item| {
-                let (key, _) = item?;
-                let value = self
-                    .inner
-                    .events
-                    .get(keys::time_key_to_customer_key(&key))?
-                    .ok_or_else(|| {
-                        super::StoreError::Conflict("event index points at a missing event".into())
-                    })?;
-                decode("event", &value)
+            .filter_map(move |item| {
+                let key = match item {
+                    Ok((key, _)) => key,
+                    Err(e) => return Some(Err(e.into())),
+                };
+                match self.inner.events.get(keys::time_key_to_customer_key(&key)) {
+                    Ok(Some(value)) => Some(decode("event", &value)),
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e.into())),
+                }
             })
     }
 

@@ -2,8 +2,6 @@
 
 use chrono::{DateTime, Utc};
 
-use sled::Transactional;
-
 use super::{Result, Store, StoreError, decode, encode, keys, sealing};
 use crate::domain::{CustomerId, Interaction};
 
@@ -20,19 +18,11 @@ impl Store {
         };
         let key = keys::by_customer(interaction.customer, interaction.at, seq);
         let time_key = keys::by_time(interaction.customer, interaction.at, seq);
-        // Both or neither, even if the process dies between them.
-        (&self.inner.interactions, &self.inner.interactions_by_time)
-            .transaction(|(messages, by_time)| {
-                messages.insert(&key, stored.as_slice())?;
-                by_time.insert(&time_key, &[])?;
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
-                sled::transaction::TransactionError::Abort(()) => {
-                    StoreError::Conflict("logging a message was aborted".into())
-                }
-            })?;
+        // The time index first: if the process dies in between, what is left is an index
+        // entry pointing at nothing, which readers skip (the message was never
+        // acknowledged), never a message missing from the index.
+        self.inner.interactions_by_time.insert(time_key, &[])?;
+        self.inner.interactions.insert(key, stored)?;
         Ok(())
     }
 
@@ -74,7 +64,8 @@ impl Store {
         Ok(recent)
     }
 
-    /// Everybody's interactions at or after `since`, in time order.
+    /// Everybody's interactions at or after `since`, in time order. Index entries left by an
+    /// interrupted write (pointing at nothing) are skipped.
     pub fn interactions_since(
         &self,
         since: DateTime<Utc>,
@@ -82,18 +73,20 @@ impl Store {
         self.inner
             .interactions_by_time
             .range(keys::time_bytes(since)..)
-            .map(move |item| {
-                let (key, _) = item?;
-                let value = self
+            .filter_map(move |item| {
+                let key = match item {
+                    Ok((key, _)) => key,
+                    Err(e) => return Some(Err(e.into())),
+                };
+                match self
                     .inner
                     .interactions
-                    .get(keys::time_key_to_customer_key(&key))?
-                    .ok_or_else(|| {
-                        super::StoreError::Conflict(
-                            "interaction index points at a missing interaction".into(),
-                        )
-                    })?;
-                self.read_interaction(&value)
+                    .get(keys::time_key_to_customer_key(&key))
+                {
+                    Ok(Some(value)) => Some(self.read_interaction(&value)),
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e.into())),
+                }
             })
     }
 
