@@ -87,6 +87,40 @@ const EN_NEUTRAL_BAND: f32 = 0.05;
 /// The Chinese model's scores are probabilities stretched to [-1, 1]: ±0.2 is 40–60 %.
 const ZH_NEUTRAL_BAND: f32 = 0.2;
 
+/// Words of displeasure in Chinese customer messages.
+const ZH_DISPLEASURE: &[&str] = &[
+    "差",
+    "糟",
+    "烂",
+    "失望",
+    "生气",
+    "气死",
+    "愤怒",
+    "垃圾",
+    "骗",
+    "坑",
+    "恶心",
+    "投诉",
+    "不满",
+    "讨厌",
+    "受不了",
+    "无语",
+    "破",
+    "最差",
+    "再也不",
+    "不好",
+    "坏了",
+    "太慢",
+    "慢死",
+    "退钱",
+    "后悔",
+    "郁闷",
+    "无法",
+    "不能用",
+    "没用",
+    "麻烦",
+];
+
 impl SentimentAnalyzer {
     /// English rules plus the Chinese model shipped in `zh_model.bin`.
     pub fn new() -> Result<Self, SentimentError> {
@@ -108,7 +142,17 @@ impl SentimentAnalyzer {
     pub fn score(&self, text: &str, lang: Language) -> Sentiment {
         match lang {
             Language::En => Sentiment::from_score(self.en.score(text), EN_NEUTRAL_BAND),
-            Language::Zh => Sentiment::from_score(self.zh.score(&normalize(text)), ZH_NEUTRAL_BAND),
+            Language::Zh => {
+                let normalized = normalize(text);
+                let mut score = self.zh.score(&normalized);
+                // Trained on product reviews, the model also learned topics ("退货", a return,
+                // reads as negative). Without a word of displeasure, negativity is halved, so a
+                // plain question is not taken for anger. The sign (and accuracy) is kept.
+                if score < 0.0 && !ZH_DISPLEASURE.iter().any(|w| normalized.contains(w)) {
+                    score *= 0.5;
+                }
+                Sentiment::from_score(score, ZH_NEUTRAL_BAND)
+            }
         }
     }
 
@@ -296,5 +340,23 @@ mod tests {
         assert_eq!(ConversationMood::from_scores(&[]).n, 0);
         let long: Vec<f32> = (0..30).map(|i| if i < 20 { 1.0 } else { -1.0 }).collect();
         assert_eq!(ConversationMood::from_scores(&long).mean, -1.0);
+    }
+}
+
+#[cfg(test)]
+mod chinese_scale {
+    use super::*;
+
+    #[test]
+    fn plain_chinese_questions_are_not_angry_but_complaints_are() {
+        let a = SentimentAnalyzer::new().unwrap();
+        for q in ["我的订单在哪里？", "请问怎么退货", "你好"] {
+            let s = a.score(q, Language::Zh).score;
+            assert!(s > -0.4, "{q}: {s}");
+        }
+        let s = a
+            .score("太差了，质量糟糕透了，非常失望，再也不买了", Language::Zh)
+            .score;
+        assert!(s < -0.6, "{s}");
     }
 }

@@ -565,7 +565,11 @@ impl ZhModel {
         if !text.chars().any(char::is_alphanumeric) {
             return 0.0;
         }
-        2.0 * self.probability(text) - 1.0
+        // The model only knows positive and negative reviews, so a plain question gets a
+        // confident-looking probability. Squashing the log-odds keeps the sign (and so the
+        // accuracy) but leaves only clearly worded texts near -1 or 1.
+        let p = self.probability(text).clamp(1e-6, 1.0 - 1e-6);
+        ((p / (1.0 - p)).ln() / 4.0).tanh()
     }
 }
 

@@ -573,3 +573,50 @@ async fn linking_reveals_nothing_expires_and_caps_attempts() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn chinese_typos_and_out_of_scope_are_understood_or_answered_honestly() {
+    let h = Harness::new();
+    let zh = |r: Reply| r.render(Language::Zh);
+    check(
+        &h,
+        vec![
+            turn(
+                Who::Customer(42),
+                "你好",
+                vec![Says(zh(Reply::Greeting {
+                    name: "Olivia".into(),
+                }))],
+            ),
+            turn(
+                Who::Customer(42),
+                "我的订单在哪里？",
+                vec![Contains("A101"), Contains("已发货"), Lacks("抱歉")],
+            ),
+            turn(
+                Who::Customer(42),
+                "我想和人工客服谈谈",
+                vec![Contains("工单 #1")],
+            ),
+        ],
+    )
+    .await;
+    let h = Harness::new();
+    check(
+        &h,
+        vec![
+            turn(Who::Customer(42), "wher is my oder", vec![Contains("A101")]),
+            turn(
+                Who::Customer(42),
+                "what's the weather like on mars tomorrow",
+                vec![Says(en(Reply::OutOfScope))],
+            ),
+        ],
+    )
+    .await;
+    let log = h.store.interactions_of(CustomerId(42)).unwrap();
+    assert!(
+        log.iter()
+            .any(|i| i.intent.as_deref() == Some("out_of_scope"))
+    );
+}
