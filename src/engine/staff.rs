@@ -420,18 +420,7 @@ impl Engine {
             ticket.claimed_at = Some(at);
             self.deps.store.put_ticket(&ticket)?;
         }
-        self.deps.store.log_interaction(&Interaction {
-            customer: ticket.customer,
-            channel: ticket.channel,
-            chat: ticket.chat.clone(),
-            direction: Direction::Outbound,
-            at,
-            text: Some(text.clone()),
-            intent: Some("staff_reply".into()),
-            confidence: None,
-            sentiment: None,
-            ticket: Some(id),
-        })?;
+        self.log_to_customer(&ticket, &text, "staff_reply", at)?;
         self.audit(
             at,
             &actor.name,
@@ -510,18 +499,7 @@ impl Engine {
             conversation.csat_asked = Some(at);
             conversation.answered = 0;
             let question = Reply::AskCsat { ticket: Some(id) }.render(conversation.language);
-            self.deps.store.log_interaction(&Interaction {
-                customer: ticket.customer,
-                channel: ticket.channel,
-                chat: ticket.chat.clone(),
-                direction: Direction::Outbound,
-                at,
-                text: Some(question.clone()),
-                intent: Some("ask_csat".into()),
-                confidence: None,
-                sentiment: None,
-                ticket: Some(id),
-            })?;
+            self.log_to_customer(&ticket, &question, "ask_csat", at)?;
             out.push(Outbound::text(
                 Address {
                     channel: ticket.channel,
@@ -581,6 +559,29 @@ impl Engine {
             from.clone(),
             format!("Ticket #{id} is now with {}.", member.name),
         )])
+    }
+
+    /// Logs a message sent to a ticket's customer in their conversation.
+    fn log_to_customer(
+        &self,
+        ticket: &Ticket,
+        text: &str,
+        intent: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        self.deps.store.log_interaction(&Interaction {
+            customer: ticket.customer,
+            channel: ticket.channel,
+            chat: ticket.chat.clone(),
+            direction: Direction::Outbound,
+            at,
+            text: Some(text.to_owned()),
+            intent: Some(intent.to_owned()),
+            confidence: None,
+            sentiment: None,
+            ticket: Some(ticket.id),
+        })?;
+        Ok(())
     }
 
     fn audit_staff(
