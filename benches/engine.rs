@@ -79,6 +79,7 @@ fn decide(c: &mut Criterion) {
                     settings: &settings,
                     template: &template,
                     offer_acceptances: &no_acceptances,
+                    recommendation: None,
                     now: spec().as_of,
                 });
                 let rendered: usize = decision

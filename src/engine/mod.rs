@@ -29,6 +29,7 @@ use crate::domain::{
     TicketState,
 };
 use crate::metrics::{MessageLabels, Metrics, PriorityLabels};
+use crate::models::affinity::Recommendation;
 use crate::models::pipeline::CustomerScore;
 use crate::nlu::{Entity, Nlu, Parse};
 use crate::routing::CustomerRisk;
@@ -344,6 +345,7 @@ impl Engine {
             Vec::new()
         };
         let earlier = conversation.recent_sentiments.clone();
+        let recommendation = self.recommend(&parse, &events);
         let facts = CustomerFacts::from_events(customer, &events, at);
         let order_lookup = self.lookup_order(&parse, &facts)?;
         let nlu = &self.deps.nlu;
@@ -361,6 +363,7 @@ impl Engine {
             settings: &self.deps.settings,
             template: &template,
             offer_acceptances: &acceptances,
+            recommendation: recommendation.as_ref(),
             now: at,
         });
         let messages = self
@@ -422,6 +425,31 @@ impl Engine {
         Ok(Outcome {
             messages: linking::replies(from, replies, lang),
         })
+    }
+
+    /// "Customers who bought X also bought Y" from the association rules, for a question
+    /// about orders or products.
+    fn recommend(&self, parse: &Parse, events: &[Event]) -> Option<Recommendation> {
+        if !matches!(
+            parse.intent(),
+            Some(crate::nlu::Intent::OrderStatus | crate::nlu::Intent::ProductQuestion)
+        ) {
+            return None;
+        }
+        let models = self.deps.models.read().ok()?.clone()?;
+        let rules = models.rules.as_ref()?;
+        let bought: Vec<&str> = events
+            .iter()
+            .rev()
+            .filter_map(|e| match &e.kind {
+                crate::domain::EventKind::Purchase { items, .. } => Some(items),
+                _ => None,
+            })
+            .take(3)
+            .flatten()
+            .map(|i| i.product.as_str())
+            .collect();
+        rules.also_bought(&bought, 1).into_iter().next()
     }
 
     /// What the models last said about a customer, if they have been trained.

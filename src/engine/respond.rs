@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
 use crate::domain::{CustomerId, Event, EventKind, Language, SurveyKind};
+use crate::models::affinity::Recommendation;
 use crate::nlu::{Entity, Intent, Parse, Role, Understanding};
 use crate::routing::CustomerRisk;
 use crate::routing::escalation::Signals;
@@ -41,6 +42,8 @@ pub struct CustomerTurn<'a> {
     pub template: &'a dyn Fn(Intent, Language) -> Option<String>,
     /// Acceptances of an offer so far, by everyone (for budgets).
     pub offer_acceptances: &'a dyn Fn(&str) -> u32,
+    /// "Customers who bought X also bought Y" for this customer, from the association rules.
+    pub recommendation: Option<&'a Recommendation>,
     pub now: DateTime<Utc>,
 }
 
@@ -96,6 +99,7 @@ pub fn needs_history(
                     | Intent::Goodbye
                     | Intent::Thanks
                     | Intent::Praise
+                    | Intent::ProductQuestion
             )
         )
 }
@@ -325,9 +329,10 @@ fn make_offer(turn: &CustomerTurn<'_>, moment: OfferMoment, decision: &mut Decis
             decision.events.push(EventKind::OfferShown {
                 offer: offer.id.clone(),
             });
-            decision
-                .replies
-                .push(Reply::Template(offer.text(turn.parse.language).to_owned()));
+            decision.replies.push(Reply::Offer(fill_offer(
+                offer.text(turn.parse.language),
+                turn.recommendation,
+            )));
             decision.state = DialogueState::OfferPending {
                 offer: offer.id.clone(),
                 then: if moment == OfferMoment::Retention {
@@ -345,6 +350,16 @@ fn make_offer(turn: &CustomerTurn<'_>, moment: OfferMoment, decision: &mut Decis
             false
         }
         None => false,
+    }
+}
+
+/// Puts the recommended product into an offer text (`{product}`, `{because}`).
+fn fill_offer(text: &str, recommendation: Option<&Recommendation>) -> String {
+    match recommendation {
+        Some(r) => text
+            .replace("{product}", &r.product)
+            .replace("{because}", &r.because_of.join(" + ")),
+        None => text.to_owned(),
     }
 }
 
@@ -432,6 +447,9 @@ fn answer_intent(intent: Intent, turn: &CustomerTurn<'_>, decision: &mut Decisio
                 },
             };
             decision.replies.push(reply);
+            if intent == Intent::OrderStatus && turn.recommendation.is_some() {
+                make_offer(turn, OfferMoment::CrossSell, decision);
+            }
             if intent == Intent::DeliveryProblem {
                 decision.replies.push(Reply::OfferHuman);
                 decision.state = DialogueState::OfferedHuman {
@@ -470,6 +488,14 @@ fn answer_intent(intent: Intent, turn: &CustomerTurn<'_>, decision: &mut Decisio
             decision.state = DialogueState::OfferedHuman {
                 reason: "complaint".into(),
             };
+        }
+        Intent::ProductQuestion
+            if turn.recommendation.is_some()
+                && make_offer(turn, OfferMoment::CrossSell, decision) =>
+        {
+            if let Some(t) = template(intent) {
+                decision.replies.insert(0, t);
+            }
         }
         Intent::ReturnItem | Intent::RefundRequest | Intent::ProductQuestion => {
             if let Some(t) = template(intent) {

@@ -48,6 +48,8 @@ pub enum Reply {
     OutOfScope,
     /// A fixed reply template of an intent from the intents files.
     Template(String),
+    /// An offer from the catalogue, in the customer's language, answered with yes or no.
+    Offer(String),
     NotYours,
     LeadNoAccount,
     TooLong {
@@ -219,7 +221,7 @@ impl Reply {
             ),
             Reply::NotUnderstood => "Sorry, I didn't understand that. Could you say it another way?".into(),
             Reply::OutOfScope => "I'm afraid that's not something I can help with: I can answer questions about your orders, account, billing and subscription.".into(),
-            Reply::Template(t) => t.clone(),
+            Reply::Template(t) | Reply::Offer(t) => t.clone(),
             Reply::NotYours => "I can only show information about your own account.".into(),
             Reply::LeadNoAccount => "I don't know your customer account yet, so I can't look that up. If you have one, tell me the email address you registered with and I'll send you a code to link this chat.".into(),
             Reply::TooLong { chars, max } => format!(
@@ -331,7 +333,7 @@ impl Reply {
             Reply::OutOfScope => {
                 "抱歉，这个问题我帮不上忙：我可以回答订单、账户、账单和订阅相关的问题。".into()
             }
-            Reply::Template(t) => t.clone(),
+            Reply::Template(t) | Reply::Offer(t) => t.clone(),
             Reply::NotYours => "我只能提供您本人账户的信息。".into(),
             Reply::LeadNoAccount => "我还不知道您的客户账户，所以无法查询。如果您已注册，请告诉我注册时使用的邮箱，我会发送验证码来关联此对话。".into(),
             Reply::TooLong { chars, max } => {

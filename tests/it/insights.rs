@@ -232,3 +232,59 @@ async fn the_digest_job_fires_once_a_day_at_the_local_digest_time() {
     crmbot::alerts::scheduler::tick(&t.engine, next).await;
     assert_eq!(digests(&t.store), 2);
 }
+
+#[tokio::test]
+async fn a_purchase_question_brings_a_cross_sell_from_the_association_rules() {
+    let t = trained(300);
+    let models = training::stored_models(&t.store).unwrap().unwrap();
+    assert!(
+        models.rules.as_ref().is_some_and(|r| !r.rules.is_empty()),
+        "demo baskets give rules"
+    );
+    let mut shown = None;
+    for id in 1..=280u64 {
+        let c = crmbot::domain::CustomerId(id);
+        let Some(customer) = t.store.customer(c).unwrap() else {
+            continue;
+        };
+        if !customer.consent.marketing {
+            continue;
+        }
+        let out = say(
+            &t.engine,
+            Sender::Customer(c),
+            &format!("customer:{id}"),
+            "where is my order?",
+        )
+        .await;
+        if let Some(m) = out.messages.iter().find(|m| m.text.contains("often add")) {
+            shown = Some((c, m.text.clone()));
+            break;
+        }
+    }
+    let (customer, text) = shown.expect("some customer gets a cross-sell offer");
+    assert!(
+        demo::product_names()
+            .iter()
+            .any(|p| text.contains(p.as_str())),
+        "{text}"
+    );
+    let yes = say(
+        &t.engine,
+        Sender::Customer(customer),
+        &format!("customer:{}", customer.0),
+        "yes",
+    )
+    .await;
+    assert!(
+        yes.messages[0].text.contains("Your code is PAIR10-"),
+        "{:?}",
+        yes.messages
+    );
+    let events = t.store.events_of(customer).unwrap();
+    assert!(
+        events.iter().any(
+            |e| matches!(&e.kind, EventKind::OfferAccepted { offer, .. } if offer == "pair10")
+        )
+    );
+}
