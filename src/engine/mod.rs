@@ -218,7 +218,8 @@ impl Engine {
                     }),
                     _ => None,
                 };
-                self.handle_customer(customer, identity, &from, &text, inbound.at)
+                let pressed = matches!(inbound.body, Body::Button(_));
+                self.handle_customer(customer, identity, &from, &text, pressed, inbound.at)
                     .await
             }
         }
@@ -306,6 +307,7 @@ impl Engine {
         identity: Option<IdentityKey>,
         from: &Address,
         text: &str,
+        pressed_button: bool,
         at: DateTime<Utc>,
     ) -> Result<Outcome, EngineError> {
         let store = &self.deps.store;
@@ -314,7 +316,12 @@ impl Engine {
         let mut conversation: Conversation = store
             .conversation(from.channel, &from.chat)?
             .unwrap_or_default();
-        let lang = reply_language(&parse, text, &conversation);
+        // A button press answers in the conversation's language, whatever its data says.
+        let lang = if pressed_button {
+            conversation.language
+        } else {
+            reply_language(&parse, text, &conversation)
+        };
         conversation.language = lang;
         if customer.is_lead {
             let mut pending = conversation.pending_link.take();
@@ -651,7 +658,13 @@ impl Engine {
         store.put_conversation(from.channel, &from.chat, &conversation)?;
         let mut messages: Vec<Outbound> = texts
             .into_iter()
-            .map(|t| Outbound::text(from.clone(), t))
+            .zip(&replies)
+            .map(|(text, reply)| Outbound {
+                to: from.clone(),
+                text,
+                buttons: reply.buttons(lang),
+                image: None,
+            })
             .collect();
         if let Some(ticket) = opened {
             let card = self.ticket_card(&ticket, &facts.customer)?;

@@ -10,10 +10,11 @@ use super::message::{Address, Image, Outbound};
 use super::text::Reply;
 use super::{Engine, EngineError};
 use crate::domain::{
-    Customer, CustomerId, Direction, Interaction, Language, StaffRole, SurveyKind, Ticket,
-    TicketState,
+    Customer, CustomerId, Direction, EventKind, Interaction, Language, StaffRole, SurveyKind,
+    Ticket, TicketState,
 };
 use crate::insights::{self, ChartKind};
+use crate::models::pipeline::CustomerScore;
 use crate::nlu::{Entity, Intent, Parse};
 use crate::store::AuditEntry;
 
@@ -260,6 +261,80 @@ impl Engine {
                 o.status.as_str()
             ));
         }
+        if let Some(score) = store.score::<CustomerScore>(id)? {
+            card.push_str(&format!(
+                "Stage: {} ({}) · Segment: {}\n",
+                score.stage,
+                score.stage_reason,
+                score.segment.as_deref().unwrap_or("-")
+            ));
+            card.push_str(&format!(
+                "Churn risk: {} · CLV: {} · P(alive): {}\n",
+                score
+                    .churn_probability
+                    .map(|p| format!("{:.0}%", p * 100.0))
+                    .unwrap_or_else(|| "-".into()),
+                score
+                    .clv
+                    .map(|v| format!("${v:.0}"))
+                    .unwrap_or_else(|| "-".into()),
+                score
+                    .p_alive
+                    .map(|p| format!("{:.0}%", p * 100.0))
+                    .unwrap_or_else(|| "-".into()),
+            ));
+            if !score.reasons.is_empty() {
+                let reasons: Vec<&str> = score.reasons.iter().map(|r| r.text.as_str()).collect();
+                card.push_str(&format!("Why: {}\n", reasons.join("; ")));
+            }
+            card.push_str(&format!("Suggested: {}\n", score.suggested_action));
+        }
+        let stages: Vec<String> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::StageChanged { from, to, .. } => {
+                    Some(format!("{} {from}→{to}", e.at.format("%Y-%m-%d")))
+                }
+                _ => None,
+            })
+            .collect();
+        if !stages.is_empty() {
+            let recent = &stages[stages.len().saturating_sub(3)..];
+            card.push_str(&format!("Stage history: {}\n", recent.join(", ")));
+        }
+        let surveys: Vec<String> = events
+            .iter()
+            .rev()
+            .filter_map(|e| match &e.kind {
+                EventKind::Survey { survey, score } => Some(format!(
+                    "{} {} on {}",
+                    match survey {
+                        SurveyKind::Csat => "CSAT",
+                        SurveyKind::Nps => "NPS",
+                    },
+                    score,
+                    e.at.format("%Y-%m-%d")
+                )),
+                _ => None,
+            })
+            .take(3)
+            .collect();
+        if !surveys.is_empty() {
+            card.push_str(&format!("Surveys: {}\n", surveys.join(", ")));
+        }
+        let offers: Vec<String> = events
+            .iter()
+            .rev()
+            .filter_map(|e| match &e.kind {
+                EventKind::OfferShown { offer } => Some(format!("{offer} shown")),
+                EventKind::OfferAccepted { offer, .. } => Some(format!("{offer} accepted")),
+                _ => None,
+            })
+            .take(3)
+            .collect();
+        if !offers.is_empty() {
+            card.push_str(&format!("Offers: {}\n", offers.join(", ")));
+        }
         card.push_str(&format!("Open tickets: {}\n", tickets.len()));
         for t in &tickets {
             card.push_str(&format!(
@@ -500,13 +575,15 @@ impl Engine {
             conversation.answered = 0;
             let question = Reply::AskCsat { ticket: Some(id) }.render(conversation.language);
             self.log_to_customer(&ticket, &question, "ask_csat", at)?;
-            out.push(Outbound::text(
-                Address {
+            out.push(Outbound {
+                to: Address {
                     channel: ticket.channel,
                     chat: ticket.chat.clone(),
                 },
-                question,
-            ));
+                text: question,
+                buttons: Reply::AskCsat { ticket: Some(id) }.buttons(conversation.language),
+                image: None,
+            });
         }
         self.deps
             .store

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::facts::{OrderView, SubscriptionView};
+use super::message::Button;
 use crate::domain::{Customer, Language, TicketId};
 use crate::nlu::Intent;
 
@@ -128,6 +129,41 @@ fn intent_words(intent: Intent, lang: Language) -> &'static str {
 }
 
 impl Reply {
+    /// Buttons that answer the reply's question (inline keyboards, Discord components); the
+    /// pressed button's data comes back as the customer's message.
+    pub fn buttons(&self, lang: Language) -> Vec<Button> {
+        let yes_no = || {
+            let (yes, no) = match lang {
+                Language::Zh => ("是", "否"),
+                Language::En => ("Yes", "No"),
+            };
+            vec![
+                Button {
+                    label: yes.into(),
+                    data: "yes".into(),
+                },
+                Button {
+                    label: no.into(),
+                    data: "no".into(),
+                },
+            ]
+        };
+        let scale = |range: std::ops::RangeInclusive<u8>| {
+            range
+                .map(|n| Button {
+                    label: n.to_string(),
+                    data: n.to_string(),
+                })
+                .collect()
+        };
+        match self {
+            Reply::Offer(_) | Reply::AskCancelConfirm | Reply::OfferHuman => yes_no(),
+            Reply::AskCsat { .. } => scale(1..=5),
+            Reply::AskNps => scale(0..=10),
+            _ => Vec::new(),
+        }
+    }
+
     /// The reply in words.
     pub fn render(&self, lang: Language) -> String {
         match lang {

@@ -309,3 +309,35 @@ async fn customers_cannot_use_staff_commands() {
         2
     );
 }
+
+#[tokio::test]
+async fn offers_and_csat_come_with_buttons_and_a_press_answers_in_the_conversations_language() {
+    let h = Harness::new();
+    let offer = h.say(Who::Customer(42), "我想取消订阅").await;
+    let m = &offer.messages[0];
+    assert!(m.text.contains("八折"), "{m:?}");
+    let labels: Vec<&str> = m.buttons.iter().map(|b| b.label.as_str()).collect();
+    assert_eq!(labels, ["是", "否"]);
+    let pressed = h
+        .send(
+            Who::Customer(42),
+            crmbot::engine::Body::Button(m.buttons[0].data.clone()),
+        )
+        .await;
+    assert!(
+        pressed.messages[0]
+            .text
+            .starts_with("好的！您的优惠码是 STAY20-"),
+        "{pressed:?}"
+    );
+
+    h.say(Who::Customer(43), "I want to talk to a human").await;
+    let resolved = h.say(Who::Staff("alice"), "/resolve 1").await;
+    let csat = resolved
+        .messages
+        .iter()
+        .find(|m| m.to == Who::Customer(43).address())
+        .unwrap();
+    let scores: Vec<&str> = csat.buttons.iter().map(|b| b.data.as_str()).collect();
+    assert_eq!(scores, ["1", "2", "3", "4", "5"]);
+}
