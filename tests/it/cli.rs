@@ -7,17 +7,11 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_crmbot");
-
 /// A `crmbot` command in the repository root (for intents/ and config/), with a small
 /// demo data set so that seeding is quick.
 fn crmbot(store: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(crate::common::repo())
-        .env("CRMBOT_DEMO_CUSTOMERS", "120")
-        .env_remove("CRMBOT_STORE")
-        .arg("--store")
-        .arg(store);
+    let mut cmd = crate::common::crmbot(store);
+    cmd.env("CRMBOT_DEMO_CUSTOMERS", "120");
     cmd
 }
 

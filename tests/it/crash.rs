@@ -3,22 +3,12 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_crmbot");
-
-fn crmbot(store: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(crate::common::repo())
-        .env_remove("CRMBOT_STORE")
-        .arg("--store")
-        .arg(store);
-    cmd
-}
+use crate::common::crmbot;
 
 #[test]
 fn killed_imports_leave_every_event_exactly_once_after_the_final_run() {

@@ -6,17 +6,10 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_crmbot");
+use crate::common::BIN;
 
 fn crmbot(store: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(crate::common::repo())
-        .env_remove("CRMBOT_STORE")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .unwrap()
+    crate::common::crmbot(store).args(args).output().unwrap()
 }
 
 fn stdout(out: &Output) -> String {

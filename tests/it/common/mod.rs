@@ -27,6 +27,21 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The real `crmbot` binary.
+pub const BIN: &str = env!("CARGO_BIN_EXE_crmbot");
+
+/// A `crmbot --store STORE` command run from the repository root (for intents/ and
+/// config/), independent of the caller's CRMBOT_STORE and CRMBOT_MESSAGE_KEY.
+pub fn crmbot(store: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.current_dir(repo())
+        .env_remove("CRMBOT_STORE")
+        .env_remove("CRMBOT_MESSAGE_KEY")
+        .arg("--store")
+        .arg(store);
+    cmd
+}
+
 pub fn settings(store: &std::path::Path) -> Settings {
     let mut settings = Settings::default();
     settings.store.path = store.to_owned();
