@@ -64,12 +64,19 @@ pub fn build_engine(
         default_language: settings.engine.default_language,
         ..NluSettings::default()
     };
-    let nlu = Nlu::load(&settings.intents_dir, nlu_settings, &demo::product_names()).map_err(
-        |source| AppError::Nlu {
-            dir: settings.intents_dir.clone(),
-            source,
-        },
-    )?;
+    let nlu = if settings.intents_dir.is_dir() {
+        Nlu::load(&settings.intents_dir, nlu_settings, &demo::product_names())
+    } else if settings.intents_dir == std::path::Path::new("intents") {
+        // Run away from the source tree with the default setting: the shipped intents.
+        tracing::info!("no intents/ directory here: using the intents built into crmbot");
+        Nlu::load_embedded(nlu_settings, &demo::product_names())
+    } else {
+        Nlu::load(&settings.intents_dir, nlu_settings, &demo::product_names())
+    }
+    .map_err(|source| AppError::Nlu {
+        dir: settings.intents_dir.clone(),
+        source,
+    })?;
     let sentiment = SentimentAnalyzer::new()?;
     let models = training::stored_models(&store).map_err(AppError::Models)?;
     Ok(Engine::new(Deps {

@@ -1170,7 +1170,7 @@ fn alerts_cmd(settings: Settings, clock: Arc<dyn Clock>, what: AlertsWhat) -> Re
             .context("starting the async runtime")?;
         let report = runtime.block_on(delivery::drain(
             &store,
-            &delivery::PrintDelivery,
+            &delivery::PrintDelivery { to_stderr: json },
             &settings.alerts,
             now,
         ))?;

@@ -154,7 +154,10 @@ impl<A: Deliver + Send + Sync, B: Deliver + Send + Sync> Deliver for Either<A, B
 
 /// Prints console-channel items to standard output: the console's way of "sending" alerts
 /// (`crmbot alerts run-now` without running channels, and the console chat).
-pub struct PrintDelivery;
+pub struct PrintDelivery {
+    /// Print on standard error (so that `--json` output on standard out stays JSON).
+    pub to_stderr: bool,
+}
 
 impl Deliver for PrintDelivery {
     fn handles(&self, channel: Channel) -> bool {
@@ -162,7 +165,11 @@ impl Deliver for PrintDelivery {
     }
 
     async fn deliver(&self, channel: Channel, chat: &str, text: &str) -> Result<(), DeliveryError> {
-        println!("→ {channel} {chat}:\n{text}\n");
+        if self.to_stderr {
+            eprintln!("→ {channel} {chat}:\n{text}\n");
+        } else {
+            println!("→ {channel} {chat}:\n{text}\n");
+        }
         Ok(())
     }
 }

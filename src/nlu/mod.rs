@@ -266,6 +266,29 @@ impl Nlu {
     /// Reads and validates `dir/*.toml`, then trains one classifier per language.
     pub fn load(dir: &Path, settings: NluSettings, products: &[String]) -> Result<Nlu, NluError> {
         let specs = intents_file::load_dir(dir)?;
+        Self::from_specs(specs, dir, settings, products)
+    }
+
+    /// The intents shipped inside the binary (a copy of the repository's `intents/`), for
+    /// a `crmbot` run away from its source tree.
+    pub fn load_embedded(settings: NluSettings, products: &[String]) -> Result<Nlu, NluError> {
+        const FILES: [(&str, &str); 2] = [
+            ("intents/en.toml", include_str!("../../intents/en.toml")),
+            ("intents/zh.toml", include_str!("../../intents/zh.toml")),
+        ];
+        let mut specs = std::collections::BTreeMap::new();
+        for (name, text) in FILES {
+            intents_file::load_file(Path::new(name), text, &mut specs)?;
+        }
+        Self::from_specs(specs, Path::new("intents (embedded)"), settings, products)
+    }
+
+    fn from_specs(
+        specs: std::collections::BTreeMap<intents_file::LanguageKey, intents_file::LanguageSpec>,
+        dir: &Path,
+        settings: NluSettings,
+        products: &[String],
+    ) -> Result<Nlu, NluError> {
         let mut models = Vec::new();
         let mut n_examples = 0;
         for (LanguageKey(lang), spec) in specs {

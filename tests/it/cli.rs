@@ -462,3 +462,20 @@ fn train_then_charts_at_risk_and_evaluations_from_the_command_line() {
     let intents: Value = serde_json::from_slice(&intents.stdout).unwrap();
     assert!(intents["accuracy"].as_f64().unwrap() > 0.85, "{intents}");
 }
+
+#[test]
+fn chat_works_away_from_the_source_tree_with_the_built_in_intents() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut cmd = crmbot(&store);
+    cmd.current_dir(dir.path())
+        .args(["chat", "--as", "customer:42"]);
+    let out = run_with_input(cmd, b"where is my order?\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("Your latest order"), "{stdout}");
+}
