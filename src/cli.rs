@@ -208,12 +208,15 @@ enum EvalWhat {
         json: bool,
     },
     /// Sentiment on a CSV text,score (any scale; the sign is the label) or text,label
-    /// (pos/neg). With --holdout F, trains a fresh Chinese model on the rest and tests on F.
+    /// (pos/neg). With --holdout F, trains a fresh Chinese model on the rest and tests on F;
+    /// with --folds K, cross-validates the Chinese model's training on the labelled file.
     Sentiment {
         #[arg(long)]
         data: PathBuf,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "folds")]
         holdout: Option<f64>,
+        #[arg(long)]
+        folds: Option<usize>,
         #[arg(long)]
         json: bool,
     },
@@ -1135,13 +1138,15 @@ fn eval_cmd(settings: Settings, what: EvalWhat) -> Result<()> {
         EvalWhat::Sentiment {
             data,
             holdout,
+            folds,
             json,
-        } => match holdout {
-            Some(fraction) => show(
+        } => match (holdout, folds) {
+            (Some(fraction), _) => show(
                 crmbot::sentiment::eval::eval_zh_holdout(&data, fraction)?,
                 json,
             ),
-            None => show(crmbot::sentiment::eval::eval_sentiment(&data)?, json),
+            (None, Some(k)) => show(crmbot::sentiment::eval::cross_validate_zh(&data, k)?, json),
+            (None, None) => show(crmbot::sentiment::eval::eval_sentiment(&data)?, json),
         },
     }
 }

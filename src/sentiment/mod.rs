@@ -3,12 +3,14 @@
 //!
 //! English uses lexicon-and-rules scoring (VADER, via the `vader_sentiment` crate: negation,
 //! intensifiers, "but" clauses, ALL CAPS, exclamation marks, emoji) plus a few
-//! customer-service phrases; Chinese uses a compact logistic-regression model trained on
-//! Chinese reviews and embedded in the binary (see [`zh`]).
+//! customer-service phrases; Chinese uses a compact model (logistic regression averaged
+//! with a small perceptron) trained on Chinese reviews and embedded in the binary (see
+//! [`zh`]).
 
 pub mod en;
 pub mod eval;
 pub mod zh;
+pub mod zh_mlp;
 
 use std::path::PathBuf;
 
