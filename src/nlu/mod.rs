@@ -3,7 +3,7 @@
 //!
 //! Pipeline: normalize (NFKC, lowercase, full-width → half-width) → detect the language by
 //! script → regex rules from the intents files → otherwise a TF-IDF + softmax-regression
-//! classifier trained at load on the intents files' examples, with a learned
+//! classifier ([`classifier`]) trained at load on the intents files' examples, with a learned
 //! out-of-scope class and calibrated probabilities → entities by rules and the catalogue.
 
 pub mod classifier;
@@ -11,6 +11,7 @@ pub mod entities;
 mod error;
 pub mod eval;
 mod intents_file;
+pub mod mlp;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -260,6 +261,8 @@ const PRODUCT_TRAINING: TrainConfig = TrainConfig {
     loss: classifier::Loss::Softmax,
     word_weight: classifier::WORD_BLOCK_WEIGHT,
     average: false,
+    mlp: None,
+    mlp_weight: 0.0,
 };
 
 impl Nlu {
