@@ -242,6 +242,7 @@ pub const BENCHMARK_MLP: MlpConfig = MlpConfig {
     learning_rate: 1e-3,
     l2: 1e-4,
     seed: 29,
+    dense: false,
 };
 
 /// Multinomial logistic regression over sparse features.

@@ -30,7 +30,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
 use super::SentimentError;
-use super::zh_mlp::{MlpConfig, ZhMlp};
+use super::zh_mlp::{ZhMlp, ZhMlpConfig};
 use crate::nlu::classifier::KeyMap;
 use crate::nlu::text::{Fnv, JIEBA, normalize};
 
@@ -100,7 +100,7 @@ pub struct ZhTrainConfig {
     /// Features seen in fewer training documents are dropped.
     pub min_df: u32,
     /// Also train the perceptron ([`super::zh_mlp`]) and average its log-odds in.
-    pub mlp: Option<MlpConfig>,
+    pub mlp: Option<ZhMlpConfig>,
     /// Perceptrons trained with different seeds (their log-odds are averaged).
     pub mlp_members: usize,
     /// Weight λ of the perceptron's log-odds: the model's log-odds are
@@ -126,7 +126,7 @@ impl Default for ZhTrainConfig {
             squared_hinge: false,
             bag: 1,
             min_df: 1,
-            mlp: Some(MlpConfig::default()),
+            mlp: Some(ZhMlpConfig::default()),
             mlp_members: 1,
             mlp_weight: 1.5,
         }
@@ -328,8 +328,9 @@ impl ZhModel {
         if let Some(mlp_cfg) = &cfg.mlp {
             file.mlp = (0..cfg.mlp_members.max(1) as u64)
                 .map(|m| {
-                    let seed = mlp_cfg.seed.wrapping_add(m * 104_729);
-                    ZhMlp::train(&all, &MlpConfig { seed, ..*mlp_cfg })
+                    let mut member = *mlp_cfg;
+                    member.net.seed = mlp_cfg.net.seed.wrapping_add(m * 104_729);
+                    ZhMlp::train(&all, &member)
                 })
                 .collect();
             file.mlp_weight = cfg.mlp_weight;
