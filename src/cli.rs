@@ -1,6 +1,15 @@
 //! Command-line interface: one subcommand per operator job. Parsing is clap's; each
 //! subcommand opens what it needs through `crmbot::app` and prints for humans or `--json`.
 
+/// `println!` that returns an error instead of panicking when stdout is gone (e.g.
+/// `crmbot eval … | head`); `main` ends quietly on that error.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -380,7 +389,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => {
             let model = crmbot::sentiment::zh::train_model(&data)?;
             model.save(&out)?;
-            println!(
+            outln!(
                 "Wrote the Chinese sentiment model trained on {} to {}.",
                 data.display(),
                 out.display()
@@ -396,7 +405,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let store = app::open_store(&settings)?;
             let (png, caption) = crmbot::insights::chart(&store, kind, clock.now())?;
             std::fs::write(&out, &png).with_context(|| format!("writing {}", out.display()))?;
-            println!("Wrote {} ({} bytes): {caption}.", out.display(), png.len());
+            outln!("Wrote {} ({} bytes): {caption}.", out.display(), png.len());
             Ok(())
         }
         Command::Report {
@@ -407,9 +416,9 @@ pub fn run(cli: Cli) -> Result<()> {
             let store = app::open_store(&settings)?;
             let report = crmbot::insights::kpis(&store, clock.now(), days)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                outln!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{}", crmbot::insights::render_kpis(&report));
+                outln!("{}", crmbot::insights::render_kpis(&report));
             }
             Ok(())
         }
@@ -469,7 +478,7 @@ fn chat(
     let engine = app::build_engine(settings, store, clock)?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
-        println!(
+        outln!(
             "crmbot console. You are {identity:?}. /as customer:ID or /as staff:NAME switches, /help lists what I can do, /quit ends."
         );
     }
@@ -521,7 +530,7 @@ fn demo_cmd(settings: Settings, clock: Arc<dyn Clock>, customers: u32, seed: u64
         as_of: demo::reference_day(clock.now()),
     };
     let report = demo::seed_store(&store, &spec)?;
-    println!(
+    outln!(
         "Seeded {} demo customers ({} events, {} past messages) into {}.",
         report.customers,
         report.events,
@@ -555,30 +564,30 @@ fn customer_cmd(settings: Settings, id: u64, json: bool, recent: usize) -> Resul
         interactions,
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
     let c = &report.customer;
-    println!(
+    outln!(
         "Customer {} — {}{}",
         c.id,
         c.name,
         if c.is_lead { " (lead)" } else { "" }
     );
-    println!(
+    outln!(
         "email {} · plan {} · language {} · since {}",
         c.email.as_deref().unwrap_or("-"),
         c.plan.as_str(),
         c.language.as_str(),
         c.created.format("%Y-%m-%d")
     );
-    println!("\nRecent events:");
+    outln!("\nRecent events:");
     for e in &report.recent_events {
-        println!("  {} {}", e.at.format("%Y-%m-%d %H:%M"), e.kind.name());
+        outln!("  {} {}", e.at.format("%Y-%m-%d %H:%M"), e.kind.name());
     }
-    println!("\nInteractions:");
+    outln!("\nInteractions:");
     for i in &report.interactions {
-        println!(
+        outln!(
             "  {} {:<8} {:<8} {:<20} {:>6} {}",
             i.at.format("%Y-%m-%d %H:%M:%S"),
             i.channel.as_str(),
@@ -631,12 +640,12 @@ fn import_cmd(settings: Settings, clock: Arc<dyn Clock>, what: ImportWhat) -> Re
         bar.finish_and_clear();
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for bad in &report.bad_rows {
-            println!("bad {bad}");
+            outln!("bad {bad}");
         }
-        println!(
+        outln!(
             "{}: {} rows read, {} imported, {} already present, {} bad{}",
             report.file.display(),
             report.rows,
@@ -676,7 +685,7 @@ fn export_cmd(settings: Settings, id: u64, out: Option<PathBuf>) -> Result<()> {
                 path.display()
             );
         }
-        None => println!("{text}"),
+        None => outln!("{text}"),
     }
     Ok(())
 }
@@ -705,9 +714,10 @@ fn erase_cmd(settings: Settings, clock: Arc<dyn Clock>, id: u64, yes: bool) -> R
     let report = store
         .erase_customer(CustomerId(id), "operator", clock.now())?
         .context("the customer disappeared while erasing")?;
-    println!(
+    outln!(
         "Erased customer {id}: personal data removed, {} message texts removed, {} chat identities unlinked. The audit log records it.",
-        report.message_texts_removed, report.identities_unlinked
+        report.message_texts_removed,
+        report.identities_unlinked
     );
     Ok(())
 }
@@ -723,7 +733,7 @@ fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
         Err(e) => return Err(e.into()),
     };
     let report = store.backup(&dir)?;
-    println!(
+    outln!(
         "Backed up {} records in {} trees to {} ({} bytes).",
         report.records,
         report.trees,
@@ -736,7 +746,7 @@ fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
 fn restore_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
     let options = app::store_options(&settings)?;
     let (_store, report) = crmbot::store::Store::restore(&dir, &options)?;
-    println!(
+    outln!(
         "Restored {} records in {} trees into {}.",
         report.records,
         report.trees,
@@ -749,9 +759,9 @@ fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
     let store = app::open_store(&settings)?;
     let report = store.verify()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
+        outln!(
             "schema {} · {} customers · {} events · {} interactions · {} tickets",
             report.schema_version,
             report.customers,
@@ -760,10 +770,10 @@ fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
             report.tickets
         );
         for problem in &report.problems {
-            println!("problem: {problem}");
+            outln!("problem: {problem}");
         }
         if report.problems.is_empty() {
-            println!("No problems found.");
+            outln!("No problems found.");
         }
     }
     if !report.problems.is_empty() {
@@ -784,14 +794,14 @@ fn tickets_cmd(settings: Settings, state: Option<String>, json: bool) -> Result<
     let store = app::open_store(&settings)?;
     let tickets = store.tickets(state)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&tickets)?);
+        outln!("{}", serde_json::to_string_pretty(&tickets)?);
         return Ok(());
     }
     if tickets.is_empty() {
-        println!("No tickets.");
+        outln!("No tickets.");
     }
     for t in &tickets {
-        println!(
+        outln!(
             "#{} P{} {:<8} customer {} via {} opened {} due {} {}— {}",
             t.id,
             t.priority,
@@ -831,7 +841,7 @@ fn report_offers_cmd(settings: Settings, clock: Arc<dyn Clock>, json: bool) -> R
         clock.now(),
     );
     if json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        outln!("{}", serde_json::to_string_pretty(&stats)?);
         return Ok(());
     }
     let pct = |v: Option<f64>| {
@@ -839,7 +849,7 @@ fn report_offers_cmd(settings: Settings, clock: Arc<dyn Clock>, json: bool) -> R
             .unwrap_or_else(|| "-".into())
     };
     for s in &stats {
-        println!(
+        outln!(
             "{}: shown {}, accepted {}, held out {}; 30-day retention treated {} (n={}) vs holdout {} (n={}); uplift {}{}",
             s.offer,
             s.shown,
@@ -897,7 +907,7 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
             store.put_staff(&name, &member)?;
             audit("staff.add", &name)?;
             store.durable_blocking()?;
-            println!("{name} is now a staff member ({role:?}).");
+            outln!("{name} is now a staff member ({role:?}).");
         }
         StaffWhat::Remove { name } => {
             if !store.remove_staff(&name)? {
@@ -907,7 +917,7 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
             }
             audit("staff.remove", &name)?;
             store.durable_blocking()?;
-            println!("{name} is no longer a staff member.");
+            outln!("{name} is no longer a staff member.");
         }
         StaffWhat::List { json } => {
             let mut members: Vec<(StaffMember, &str)> = store
@@ -928,12 +938,12 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
                     .iter()
                     .map(|(m, from)| serde_json::json!({"member": m, "from": from}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                outln!("{}", serde_json::to_string_pretty(&list)?);
             } else if members.is_empty() {
-                println!("No staff members. Add one with `crmbot staff add NAME --role manager`.");
+                outln!("No staff members. Add one with `crmbot staff add NAME --role manager`.");
             } else {
                 for (m, from) in members {
-                    println!(
+                    outln!(
                         "{:<12} {:<8} telegram {:<12} discord {:<20} ({from})",
                         m.name,
                         format!("{:?}", m.role).to_lowercase(),
@@ -954,13 +964,13 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
 fn retention_cmd(settings: Settings, clock: Arc<dyn Clock>) -> Result<()> {
     let days = settings.privacy.retention_days;
     if days == 0 {
-        println!("privacy.retention_days is 0: message texts are kept.");
+        outln!("privacy.retention_days is 0: message texts are kept.");
         return Ok(());
     }
     let store = app::open_store(&settings)?;
     let cutoff = clock.now() - chrono::Duration::days(i64::from(days));
     let removed = store.remove_texts_before(cutoff)?;
-    println!(
+    outln!(
         "Removed {removed} message texts older than {days} days (before {}).",
         cutoff.format("%Y-%m-%d")
     );
@@ -1002,7 +1012,7 @@ fn backup_through_running_bot(settings: &Settings, dir: &std::path::Path) -> Res
         }
         Ok::<_, anyhow::Error>(body)
     })?;
-    println!(
+    outln!(
         "Backed up {} records in {} trees to {} (through the running bot).",
         response["records"],
         response["trees"],
@@ -1018,25 +1028,25 @@ fn train_cmd(settings: Settings, clock: Arc<dyn Clock>, force: bool, json: bool)
     }
     let outcome = training::train(&store, &settings.models, clock.now(), force)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        outln!("{}", serde_json::to_string_pretty(&outcome)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "Trained on {} customers at {}.",
         outcome.customers,
         outcome.trained_at.format("%Y-%m-%d %H:%M UTC")
     );
     for (kind, version) in &outcome.versions {
-        println!("  {kind}: version {version}");
+        outln!("  {kind}: version {version}");
     }
     for (kind, why) in &outcome.skipped {
-        println!("  {kind}: not trained ({why})");
+        outln!("  {kind}: not trained ({why})");
     }
     match (outcome.churn_auc, outcome.previous_churn_auc) {
-        (Some(new), Some(old)) if !outcome.churn_replaced => println!(
+        (Some(new), Some(old)) if !outcome.churn_replaced => outln!(
             "Churn model NOT replaced: backtest AUC {new:.3} is worse than the one in use ({old:.3}) by more than 0.02; use --force to replace it."
         ),
-        (Some(new), old) => println!(
+        (Some(new), old) => outln!(
             "Churn backtest ROC AUC {new:.3}{}.",
             old.map(|o| format!(" (previous model {o:.3})"))
                 .unwrap_or_default()
@@ -1044,7 +1054,7 @@ fn train_cmd(settings: Settings, clock: Arc<dyn Clock>, force: bool, json: bool)
         _ => {}
     }
     if let Some(b) = &outcome.backtest {
-        println!(
+        outln!(
             "  kept {} · precision {:.2} and recall {:.2} at the alert threshold {:.2}",
             b["kept"].as_str().unwrap_or("?"),
             b["precision_at_threshold"].as_f64().unwrap_or(0.0),
@@ -1052,9 +1062,11 @@ fn train_cmd(settings: Settings, clock: Arc<dyn Clock>, force: bool, json: bool)
             b["alert_threshold"].as_f64().unwrap_or(0.0)
         );
     }
-    println!(
+    outln!(
         "Scored {} customers: {} at risk, {} changed lifecycle stage.",
-        outcome.scored, outcome.at_risk, outcome.stage_changes
+        outcome.scored,
+        outcome.at_risk,
+        outcome.stage_changes
     );
     Ok(())
 }
@@ -1072,10 +1084,10 @@ fn at_risk_cmd(
         bail!("the customer models are not trained yet: run `crmbot train`");
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
     }
-    println!("{}", crmbot::insights::render_at_risk(&list));
+    outln!("{}", crmbot::insights::render_at_risk(&list));
     Ok(())
 }
 
@@ -1083,9 +1095,9 @@ fn eval_cmd(settings: Settings, what: EvalWhat) -> Result<()> {
     use crmbot::models::eval;
     fn show<T: Serialize + std::fmt::Display>(report: T, json: bool) -> Result<()> {
         if json {
-            println!("{}", serde_json::to_string(&report)?);
+            outln!("{}", serde_json::to_string(&report)?);
         } else {
-            println!("{report}");
+            outln!("{report}");
         }
         Ok(())
     }
@@ -1164,9 +1176,9 @@ fn alerts_cmd(settings: Settings, clock: Arc<dyn Clock>, what: AlertsWhat) -> Re
     };
     let digest = jobs::digest(&store, &settings, now, commit)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&digest)?);
+        outln!("{}", serde_json::to_string_pretty(&digest)?);
     } else if !commit {
-        println!("{}", digest.render());
+        outln!("{}", digest.render());
     }
     if commit {
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -9,9 +9,20 @@ fn main() {
     let args = cli::Cli::parse();
     cli::init_logging(&args);
     if let Err(error) = cli::run(args) {
+        if stdout_closed(&error) {
+            // The reader of our output went away (`crmbot … | head`): nothing to report.
+            return;
+        }
         eprintln!("error: {}", one_line(&error));
         std::process::exit(1);
     }
+}
+
+/// Whether the error is a write to a closed pipe on stdout.
+fn stdout_closed(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// The error and its causes on one line. Many of our errors already quote their cause in

@@ -479,3 +479,22 @@ fn chat_works_away_from_the_source_tree_with_the_built_in_intents() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("Your latest order"), "{stdout}");
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_instead_of_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("scores.csv");
+    std::fs::write(&data, "text,score\ngreat service,2.5\nawful,-3\n").unwrap();
+    let mut child = crmbot(&dir.path().join("store"))
+        .args(["eval", "sentiment", "--data", data.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `crmbot eval … | head -0`: the reader is gone before anything is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
