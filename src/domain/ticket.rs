@@ -50,3 +50,12 @@ pub struct Ticket {
     #[serde(default)]
     pub sla_raised_at: Option<DateTime<Utc>>,
 }
+
+impl Ticket {
+    /// `who` takes the ticket over at `at`.
+    pub fn claim(&mut self, who: &str, at: DateTime<Utc>) {
+        self.state = TicketState::Claimed;
+        self.assignee = Some(who.to_string());
+        self.claimed_at = Some(at);
+    }
+}

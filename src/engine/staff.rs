@@ -460,9 +460,7 @@ impl Engine {
             Ok(t) => t,
             Err(out) => return Ok(out),
         };
-        ticket.state = TicketState::Claimed;
-        ticket.assignee = Some(actor.name.clone());
-        ticket.claimed_at = Some(at);
+        ticket.claim(&actor.name, at);
         self.deps.store.put_ticket(&ticket)?;
         self.audit(
             at,
@@ -490,9 +488,7 @@ impl Engine {
             Err(out) => return Ok(out),
         };
         if ticket.assignee.is_none() {
-            ticket.state = TicketState::Claimed;
-            ticket.assignee = Some(actor.name.clone());
-            ticket.claimed_at = Some(at);
+            ticket.claim(&actor.name, at);
             self.deps.store.put_ticket(&ticket)?;
         }
         self.log_to_customer(&ticket, &text, "staff_reply", at)?;
