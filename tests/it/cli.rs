@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+use crate::common::demo_store;
+
 /// A `crmbot` command in the repository root (for intents/ and config/), with a small
 /// demo data set so that seeding is quick.
 fn crmbot(store: &Path) -> Command {
@@ -106,18 +108,7 @@ fn piped_chat_answers_every_line_from_the_store_and_logs_it() {
 
 #[test]
 fn acknowledged_messages_survive_sigkill_right_after_the_reply() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    // Seed first so the chat starts at once.
-    let seeded = crmbot(&store)
-        .args(["demo", "--customers", "60"])
-        .output()
-        .unwrap();
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    let (_dir, store) = demo_store(60);
     let mut child = crmbot(&store)
         .args(["chat", "--as", "customer:42"])
         .stdin(Stdio::piped())
@@ -155,13 +146,7 @@ fn acknowledged_messages_survive_sigkill_right_after_the_reply() {
 
 #[test]
 fn a_second_process_on_the_same_store_gets_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let seeded = crmbot(&store)
-        .args(["demo", "--customers", "50"])
-        .output()
-        .unwrap();
-    assert!(seeded.status.success());
+    let (_dir, store) = demo_store(50);
     let mut holder = crmbot(&store)
         .args(["chat", "--as", "customer:42"])
         .stdin(Stdio::piped())
@@ -215,13 +200,7 @@ fn bad_input_on_stdin_gets_a_reply_per_line_and_exit_zero() {
 
 #[test]
 fn unknown_customer_and_corrupt_config_fail_clearly() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let seeded = crmbot(&store)
-        .args(["demo", "--customers", "20"])
-        .output()
-        .unwrap();
-    assert!(seeded.status.success());
+    let (dir, store) = demo_store(20);
     let out = crmbot(&store).args(["customer", "4242"]).output().unwrap();
     assert!(!out.status.success());
     assert_eq!(
@@ -377,16 +356,7 @@ I want to cancel my subscription
 
 #[test]
 fn train_then_charts_at_risk_and_evaluations_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        crmbot(&store)
-            .args(["demo", "--customers", "200"])
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    let (dir, store) = demo_store(200);
     let before = crmbot(&store).args(["at-risk"]).output().unwrap();
     assert!(
         String::from_utf8_lossy(&before.stderr).contains("not trained yet: run `crmbot train`")

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::crmbot;
+use crate::common::{crmbot, demo_store};
 
 #[test]
 fn killed_imports_leave_every_event_exactly_once_after_the_final_run() {
@@ -81,16 +81,7 @@ fn killed_imports_leave_every_event_exactly_once_after_the_final_run() {
 
 #[test]
 fn killed_chats_keep_every_acknowledged_message_exactly_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        crmbot(&store)
-            .args(["demo", "--customers", "50"])
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    let (_dir, store) = demo_store(50);
     let mut acknowledged = Vec::new();
     let mut n = 0;
     for round in 0..4 {

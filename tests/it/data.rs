@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::common::BIN;
+use crate::common::{BIN, demo_store};
 
 fn crmbot(store: &Path, args: &[&str]) -> Output {
     crate::common::crmbot(store).args(args).output().unwrap()
@@ -153,13 +153,7 @@ fn column_maps_and_json_lines_import() {
 
 #[test]
 fn erasure_removes_personal_data_and_texts_and_is_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        crmbot(&store, &["demo", "--customers", "50"])
-            .status
-            .success()
-    );
+    let (_dir, store) = demo_store(50);
     let chat = Command::new(BIN)
         .current_dir(crate::common::repo())
         .args([
@@ -227,13 +221,7 @@ fn erasure_removes_personal_data_and_texts_and_is_audited() {
 
 #[test]
 fn backup_and_restore_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        crmbot(&store, &["demo", "--customers", "30"])
-            .status
-            .success()
-    );
+    let (dir, store) = demo_store(30);
     let backup = dir.path().join("backup");
     let out = crmbot(&store, &["backup", backup.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -340,13 +328,7 @@ fn message_texts_can_be_encrypted_at_rest() {
 
 #[test]
 fn retention_removes_old_texts_and_keeps_their_sentiment() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        crmbot(&store, &["demo", "--customers", "40"])
-            .status
-            .success()
-    );
+    let (dir, store) = demo_store(40);
     let config = dir.path().join("retention.toml");
     std::fs::write(&config, "[privacy]\nretention_days = 90\n").unwrap();
     let out = Command::new(BIN)

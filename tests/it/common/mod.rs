@@ -42,6 +42,23 @@ pub fn crmbot(store: &std::path::Path) -> std::process::Command {
     cmd
 }
 
+/// A temporary directory holding a store seeded by `crmbot demo --customers N` (at
+/// `DIR/store`); the store lives as long as the returned directory.
+pub fn demo_store(customers: u32) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let seeded = crmbot(&store)
+        .args(["demo", "--customers", &customers.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    (dir, store)
+}
+
 pub fn settings(store: &std::path::Path) -> Settings {
     let mut settings = Settings::default();
     settings.store.path = store.to_owned();
