@@ -101,8 +101,6 @@ pub struct ZhTrainConfig {
     pub min_df: u32,
     /// Also train the perceptron ([`super::zh_mlp`]) and average its log-odds in.
     pub mlp: Option<ZhMlpConfig>,
-    /// Perceptrons trained with different seeds (their log-odds are averaged).
-    pub mlp_members: usize,
     /// Weight λ of the perceptron's log-odds: the model's log-odds are
     /// `(linear + λ·perceptron) / (1 + λ)`.
     pub mlp_weight: f32,
@@ -127,7 +125,6 @@ impl Default for ZhTrainConfig {
             bag: 1,
             min_df: 1,
             mlp: Some(ZhMlpConfig::default()),
-            mlp_members: 1,
             mlp_weight: 1.5,
         }
     }
@@ -145,6 +142,7 @@ struct ModelFile {
     scale: f32,
     keys: Vec<u32>,
     weights: Vec<i16>,
+    /// Perceptrons whose mean log-odds are blended in (empty: linear model only).
     mlp: Vec<ZhMlp>,
     mlp_weight: f32,
 }
@@ -326,13 +324,7 @@ impl ZhModel {
             cfg.length_power,
         );
         if let Some(mlp_cfg) = &cfg.mlp {
-            file.mlp = (0..cfg.mlp_members.max(1) as u64)
-                .map(|m| {
-                    let mut member = *mlp_cfg;
-                    member.net.seed = mlp_cfg.net.seed.wrapping_add(m * 104_729);
-                    ZhMlp::train(&all, &member)
-                })
-                .collect();
+            file.mlp = vec![ZhMlp::train(&all, mlp_cfg)];
             file.mlp_weight = cfg.mlp_weight;
         }
         ZhModel::from_file(file)
