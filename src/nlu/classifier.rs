@@ -373,11 +373,15 @@ impl SoftmaxModel {
     /// Calibrated class probabilities.
     pub fn predict_proba(&self, x: &SparseVec, out: &mut Vec<f32>) {
         self.logits(x, out);
+        self.calibrated(out);
+    }
+
+    /// Turns scores into calibrated probabilities in place: divides by the temperature,
+    /// then takes the softmax.
+    pub fn calibrated(&self, scores: &mut [f32]) {
         let t = self.temperature;
-        for o in out.iter_mut() {
-            *o /= t;
-        }
-        softmax_in_place(out);
+        scores.iter_mut().for_each(|o| *o /= t);
+        softmax_in_place(scores);
     }
 
     /// Fits the temperature that minimizes the negative log-likelihood of held-out data
@@ -557,9 +561,7 @@ impl<L: Clone + Ord> TextClassifier<L> {
     pub fn proba(&self, doc: &[u64], out: &mut Vec<f32>) -> usize {
         let x = self.vectorizer.transform(doc);
         combined_logits(&self.model, self.mlp.as_ref(), self.mlp_weight, &x, out);
-        let t = self.model.temperature();
-        out.iter_mut().for_each(|o| *o /= t);
-        softmax_in_place(out);
+        self.model.calibrated(out);
         x.len()
     }
 
