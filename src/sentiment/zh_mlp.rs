@@ -77,7 +77,6 @@ impl ZhMlp {
     /// Trains on featurized documents (deduplicated feature keys, label). Seeded: the same
     /// documents give the same model.
     pub fn train(docs: &[&(Vec<u32>, bool)], cfg: &ZhMlpConfig) -> ZhMlp {
-        let hidden = cfg.net.hidden.max(1);
         let mut df: KeyMap<u32> = KeyMap::default();
         for (f, _) in docs {
             for &k in f {
@@ -103,13 +102,12 @@ impl ZhMlp {
         let xs: Vec<SparseVec> = docs.iter().map(|(f, _)| inputs(f, &rows, &idf)).collect();
         let ys: Vec<usize> = docs.iter().map(|(_, y)| usize::from(*y)).collect();
         let net_cfg = mlp::MlpConfig {
-            hidden,
             dense: true,
             ..cfg.net
         };
         let net = SparseMlp::train(&xs, &ys, keys.len(), 1, &net_cfg);
         Self::quantized(
-            hidden,
+            net.hidden,
             keys,
             idf,
             &net.input,
