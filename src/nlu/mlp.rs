@@ -157,24 +157,14 @@ impl SparseMlp {
                 g_ob.fill(0.0);
                 for &i in batch {
                     let x = &xs[i];
-                    h.copy_from_slice(&hidden_bias);
-                    for &(f, v) in x {
-                        let f = f as usize;
-                        let row = &input[f * hidden..(f + 1) * hidden];
-                        h.iter_mut().zip(row).for_each(|(a, w)| *a += v * w);
-                        if !in_batch[f] {
-                            in_batch[f] = true;
-                            rows.push(f);
+                    for &(f, _) in x {
+                        if !in_batch[f as usize] {
+                            in_batch[f as usize] = true;
+                            rows.push(f as usize);
                         }
                     }
-                    h.iter_mut().for_each(|a| *a = a.max(0.0));
-                    p.copy_from_slice(&output_bias);
-                    for (j, &a) in h.iter().enumerate() {
-                        if a > 0.0 {
-                            let row = &output[j * k..(j + 1) * k];
-                            p.iter_mut().zip(row).for_each(|(o, w)| *o += a * w);
-                        }
-                    }
+                    hidden_layer(&input, &hidden_bias, x, &mut h);
+                    output_layer(&output, &output_bias, &h, &mut p);
                     if k == 1 {
                         p[0] = sigmoid(p[0]) - ys[i] as f32;
                     } else {
@@ -210,7 +200,6 @@ impl SparseMlp {
                     a_in.step(&mut input, &g_in, lr_t);
                     g_in.fill(0.0);
                 } else {
-                    rows.sort_unstable();
                     for &r in &rows {
                         for i in r * hidden..(r + 1) * hidden {
                             let g = g_in[i] + decay * input[i];
@@ -240,36 +229,37 @@ impl SparseMlp {
         }
     }
 
-    /// The hidden layer's activations for `x`, given a way to read input rows.
-    pub fn hidden_of(&self, x: &SparseVec, h: &mut Vec<f32>) {
-        h.clear();
-        h.extend_from_slice(&self.hidden_bias);
-        let n = self.hidden;
-        for &(f, v) in x {
-            let row = &self.input[f as usize * n..(f as usize + 1) * n];
-            h.iter_mut().zip(row).for_each(|(a, w)| *a += v * w);
-        }
-        h.iter_mut().for_each(|a| *a = a.max(0.0));
-    }
-
-    /// Output scores (log-probabilities up to a constant) of the hidden activations `h`.
-    pub fn scores_of_hidden(&self, h: &[f32], out: &mut Vec<f32>) {
-        out.clear();
-        out.extend_from_slice(&self.output_bias);
-        let k = self.n_classes;
-        for (j, &a) in h.iter().enumerate() {
-            if a > 0.0 {
-                let row = &self.output[j * k..(j + 1) * k];
-                out.iter_mut().zip(row).for_each(|(o, w)| *o += a * w);
-            }
-        }
-    }
-
     /// Output scores (log-probabilities up to a constant) of `x`.
     pub fn scores(&self, x: &SparseVec, out: &mut Vec<f32>) {
-        let mut h = Vec::with_capacity(self.hidden);
-        self.hidden_of(x, &mut h);
-        self.scores_of_hidden(&h, out);
+        let mut h = vec![0.0; self.hidden];
+        hidden_layer(&self.input, &self.hidden_bias, x, &mut h);
+        out.resize(self.n_classes, 0.0);
+        output_layer(&self.output, &self.output_bias, &h, out);
+    }
+}
+
+/// ReLU activations of the hidden layer for `x`; `input` holds one row of `h.len()`
+/// weights per feature.
+fn hidden_layer(input: &[f32], bias: &[f32], x: &SparseVec, h: &mut [f32]) {
+    let n = h.len();
+    h.copy_from_slice(bias);
+    for &(f, v) in x {
+        let row = &input[f as usize * n..(f as usize + 1) * n];
+        h.iter_mut().zip(row).for_each(|(a, w)| *a += v * w);
+    }
+    h.iter_mut().for_each(|a| *a = a.max(0.0));
+}
+
+/// Output scores (before softmax or sigmoid) of hidden activations `h`; `output` holds
+/// one row of `out.len()` weights per hidden unit.
+fn output_layer(output: &[f32], bias: &[f32], h: &[f32], out: &mut [f32]) {
+    let k = out.len();
+    out.copy_from_slice(bias);
+    for (j, &a) in h.iter().enumerate() {
+        if a > 0.0 {
+            let row = &output[j * k..(j + 1) * k];
+            out.iter_mut().zip(row).for_each(|(o, w)| *o += a * w);
+        }
     }
 }
 
