@@ -143,9 +143,15 @@ impl Default for EngineSettings {
 pub struct IdentitySettings {
     /// Minutes a code stays valid.
     pub code_ttl_minutes: u32,
-    /// Wrong codes allowed before the attempt is cancelled.
+    /// Wrong codes allowed per email and per chat user before linking is locked for them
+    /// (a new code does not reset the count).
     pub max_attempts: u8,
-    /// File the codes are appended to (the "log file" sink), when no hook is set.
+    /// The first lock-out in minutes; each later one doubles (at most a day).
+    pub lockout_minutes: u32,
+    /// Wrong codes allowed over all users within an hour before linking is locked for all.
+    pub global_max_attempts: u32,
+    /// File the development sink appends to when no hook is set: it records only that a
+    /// code or notice went to a customer id, never the email or the code.
     pub code_log: PathBuf,
     /// URL that receives `{"email", "code", "customer"}` as JSON by POST instead (e.g. the
     /// shop's mailer).
@@ -157,6 +163,8 @@ impl Default for IdentitySettings {
         IdentitySettings {
             code_ttl_minutes: 10,
             max_attempts: 3,
+            lockout_minutes: 15,
+            global_max_attempts: 50,
             code_log: PathBuf::from("data/link-codes.log"),
             code_hook_url: None,
         }

@@ -6,11 +6,13 @@
 //! Nothing here may import a platform crate (teloxide, serenity, axum) or sled.
 
 mod customer;
+mod email;
 mod event;
 mod interaction;
 mod ticket;
 
 pub use customer::{Consent, Customer, CustomerId, Plan, StaffRole};
+pub use email::normalize_email;
 pub use event::{Event, EventKind, OrderItem, OrderStatus, SurveyKind};
 pub use interaction::{Channel, Direction, Interaction, Language};
 pub use ticket::{Ticket, TicketId, TicketState};

@@ -9,6 +9,7 @@
 pub mod command;
 pub mod dialogue;
 pub mod facts;
+mod link_guard;
 mod linking;
 pub mod message;
 pub mod respond;

@@ -88,8 +88,25 @@ pub enum Reply {
     WrongCode {
         left: u8,
     },
-    LinkFailed,
     LinkExpired,
+    /// Too many wrong codes: linking is paused until then.
+    LinkLocked {
+        until: DateTime<Utc>,
+    },
+    /// To the account's owner: a chat on `channel` was linked to their account.
+    LinkNoticeLinked {
+        channel: String,
+        customer: u64,
+    },
+    /// To the account's owner: repeated wrong codes; linking paused until then.
+    LinkNoticeLocked {
+        until: DateTime<Utc>,
+        customer: u64,
+    },
+}
+
+fn clock_time(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn date(at: DateTime<Utc>) -> String {
@@ -291,11 +308,21 @@ impl Reply {
                 if name.is_empty() { String::new() } else { format!(", {name}") }
             ),
             Reply::WrongCode { left } => format!(
-                "That code is not right. You have {left} more tr{} before you need a new code.",
+                "That code is not right. You have {left} more tr{} before linking is paused for a while.",
                 if *left == 1 { "y" } else { "ies" }
             ),
-            Reply::LinkFailed => "That code is not right either, so I've cancelled the linking. Tell me your email again for a new code.".into(),
             Reply::LinkExpired => "That code has expired. Tell me your email again for a new one.".into(),
+            Reply::LinkLocked { until } => format!(
+                "There have been too many wrong codes, so linking is paused to protect the account. Please try again after {}.",
+                clock_time(until)
+            ),
+            Reply::LinkNoticeLinked { channel, customer } => format!(
+                "A {channel} chat was just linked to your account (customer {customer}). If this was not you, reply to this email or contact us so we can unlink it."
+            ),
+            Reply::LinkNoticeLocked { until, customer } => format!(
+                "Someone typed several wrong codes while trying to link a chat to your account (customer {customer}). Linking is paused until {}. If this was not you, no action is needed; your account was not linked.",
+                clock_time(until)
+            ),
         }
     }
 
@@ -403,9 +430,19 @@ impl Reply {
                 "如果该邮箱属于某个账户，六位验证码已发送至该邮箱。请在 {minutes} 分钟内在这里输入验证码以关联此对话。"
             ),
             Reply::Linked { name } => format!("已关联到您的账户{name}。有什么可以帮您？"),
-            Reply::WrongCode { left } => format!("验证码不正确，您还可以再试 {left} 次。"),
-            Reply::LinkFailed => "验证码仍不正确，已取消关联。请重新告诉我您的邮箱以获取新验证码。".into(),
+            Reply::WrongCode { left } => format!("验证码不正确，您还可以再试 {left} 次，之后关联将暂停一段时间。"),
             Reply::LinkExpired => "验证码已过期，请重新告诉我您的邮箱以获取新验证码。".into(),
+            Reply::LinkLocked { until } => format!(
+                "错误的验证码次数过多，为保护账户安全，关联已暂停。请在 {} 之后再试。",
+                clock_time(until)
+            ),
+            Reply::LinkNoticeLinked { channel, customer } => format!(
+                "刚刚有一个 {channel} 对话关联到了您的账户（客户 {customer}）。如果不是您本人操作，请联系我们解除关联。"
+            ),
+            Reply::LinkNoticeLocked { until, customer } => format!(
+                "有人在尝试将对话关联到您的账户（客户 {customer}）时多次输入了错误的验证码。关联已暂停至 {}。您的账户没有被关联。",
+                clock_time(until)
+            ),
         }
     }
 }

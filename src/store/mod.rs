@@ -28,6 +28,7 @@ mod customers;
 mod events;
 mod interactions;
 pub mod keys;
+mod link_guard;
 mod outbox;
 mod privacy;
 pub mod sealing;
