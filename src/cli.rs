@@ -987,6 +987,19 @@ fn backup_through_running_bot(settings: &Settings, dir: &std::path::Path) -> Res
         .map(str::to_owned)
         .context("the store is in use by crmbot run; set CRMBOT_API_TOKENS so the backup can go through its HTTP API")?;
     let dir = std::path::absolute(dir).context("resolving the backup directory")?;
+    let root =
+        std::path::absolute(&settings.http.backup_root).context("resolving http.backup_root")?;
+    let name = dir
+        .file_name()
+        .filter(|_| dir.parent() == Some(root.as_path()))
+        .and_then(|n| n.to_str())
+        .with_context(|| {
+            format!(
+                "the running bot writes backups only into http.backup_root ({}); give a directory inside it",
+                root.display()
+            )
+        })?
+        .to_owned();
     let url = format!("http://{}/api/v1/admin/backup", settings.http.bind);
     eprintln!("The store is in use by crmbot run; asking it for the backup at {url}.");
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -999,7 +1012,7 @@ fn backup_through_running_bot(settings: &Settings, dir: &std::path::Path) -> Res
             .build()?
             .post(&url)
             .bearer_auth(token)
-            .json(&serde_json::json!({ "dir": dir }))
+            .json(&serde_json::json!({ "dir": name }))
             .send()
             .await?;
         let status = response.status();

@@ -40,10 +40,10 @@ async fn serve_engine(
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = ApiState {
+    let state = ApiState::new(
         engine,
-        tokens: Arc::new(ApiTokens::new(tokens.iter().map(|t| (*t).to_owned()))),
-    };
+        ApiTokens::new(tokens.iter().map(|t| (*t).to_owned())),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(api::serve(listener, state, async {
         let _ = stopped.await;
@@ -249,7 +249,7 @@ async fn chat_health_metrics_and_openapi() {
 async fn a_backup_while_chatting_is_consistent_and_restores() {
     let s = start().await;
     let dir = tempfile::tempdir().unwrap();
-    let backup = dir.path().join("backup");
+    let backup = s.harness.dir.path().join("backups").join("backup");
     // Chat traffic in the background while the backup is taken.
     let engine = s.harness.engine.clone();
     let traffic = tokio::spawn(async move {
@@ -268,7 +268,7 @@ async fn a_backup_while_chatting_is_consistent_and_restores() {
     let r = client()
         .post(format!("{}/api/v1/admin/backup", s.base))
         .bearer_auth("s3cret")
-        .json(&json!({ "dir": backup }))
+        .json(&json!({ "dir": "backup" }))
         .send()
         .await
         .unwrap();
@@ -279,7 +279,7 @@ async fn a_backup_while_chatting_is_consistent_and_restores() {
     let again = client()
         .post(format!("{}/api/v1/admin/backup", s.base))
         .bearer_auth("s3cret")
-        .json(&json!({ "dir": backup }))
+        .json(&json!({ "dir": "backup" }))
         .send()
         .await
         .unwrap();
@@ -347,4 +347,38 @@ async fn at_risk_answers_the_ranked_customers_on_a_trained_store() {
         list.iter()
             .all(|c| c["customer"].as_u64().is_some() && c["stage"].is_string())
     );
+}
+
+#[tokio::test]
+async fn a_backup_goes_only_into_the_backup_root_and_only_its_owner_reads_it() {
+    let s = start().await;
+    for bad in ["../x", "/tmp/x", "a/b", ".hidden", "", ".."] {
+        let r = client()
+            .post(format!("{}/api/v1/admin/backup", s.base))
+            .bearer_auth("s3cret")
+            .json(&json!({ "dir": bad }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    assert!(!s.harness.dir.path().join("x").exists());
+    assert!(
+        !s.harness.dir.path().join("backups").exists(),
+        "nothing written"
+    );
+    let r = client()
+        .post(format!("{}/api/v1/admin/backup", s.base))
+        .bearer_auth("s3cret")
+        .json(&json!({ "dir": "nightly-1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let dir = s.harness.dir.path().join("backups").join("nightly-1");
+    for file in std::fs::read_dir(&dir).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.unwrap().metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
 }

@@ -1,7 +1,6 @@
 //! The adversarial suite: each hole found by the hardening pass, as a test a user (or an
-//! attacker) would notice: guessing link codes, the code log, quiet hours for codes.
-
-use std::sync::Arc;
+//! attacker) would notice: guessing link codes across users and new codes, and reusing an
+//! idempotency key with another body, another token or concurrently.
 
 use chrono::Duration;
 use crmbot::engine::text::Reply;
@@ -15,10 +14,10 @@ async fn serve(harness: &Harness) -> (String, tokio::sync::oneshot::Sender<()>) 
     use crmbot::api::{self, ApiState, ApiTokens};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = ApiState {
-        engine: harness.engine.clone(),
-        tokens: Arc::new(ApiTokens::new(["s3cret".to_owned()])),
-    };
+    let state = ApiState::new(
+        harness.engine.clone(),
+        ApiTokens::new(["s3cret".to_owned(), "other".to_owned()]),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(api::serve(listener, state, async {
         let _ = stopped.await;
@@ -123,4 +122,71 @@ async fn ten_thousand_wrong_codes_across_users_and_new_codes_link_nothing() {
         "no notice to the owner"
     );
     assert_eq!(codes_sent(&h, victim).len(), 1, "no new code while locked");
+}
+
+async fn post_event(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    key: &str,
+    order: &str,
+) -> (StatusCode, Value) {
+    let event = json!({"customer_id": 42, "at": "2026-11-20T10:00:00Z", "kind": "purchase", "amount": 12.5, "order_id": order});
+    let r = client
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_is_bound_to_its_body_token_and_endpoint_and_race_free() {
+    let h = Harness::new();
+    let (base, _stop) = serve(&h).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let before = h.store.event_count();
+    let (status, first) = post_event(&client, &base, "s3cret", "k1", "IDEM-A").await;
+    assert_eq!(
+        (status, first["accepted"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+    let (status, other) = post_event(&client, &base, "s3cret", "k1", "IDEM-B").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other["error"]["code"], "idempotency_key_reused");
+    assert_eq!(
+        post_event(&client, &base, "s3cret", "k1", "IDEM-A").await,
+        (StatusCode::OK, first)
+    );
+    assert_eq!(h.store.event_count(), before + 1, "IDEM-B not stored");
+    // Another token's key of the same name is its own.
+    let (status, theirs) = post_event(&client, &base, "other", "k1", "IDEM-B").await;
+    assert_eq!(
+        (status, theirs["accepted"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+    // 20 concurrent pairs under one key each: each body stored once, both answers alike.
+    let pairs: Vec<_> = (0..20)
+        .map(|i| {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                let key = format!("pair-{i}");
+                let order = format!("PAIR-{i}");
+                tokio::join!(
+                    post_event(&client, &base, "s3cret", &key, &order),
+                    post_event(&client, &base, "s3cret", &key, &order)
+                )
+            })
+        })
+        .collect();
+    for pair in pairs {
+        let (a, b) = pair.await.unwrap();
+        assert_eq!(a.0, StatusCode::OK);
+        assert_eq!(a, b, "both requests of a pair get the first answer");
+        assert_eq!(a.1["accepted"], 1);
+    }
+    assert_eq!(h.store.event_count(), before + 22);
 }
