@@ -56,17 +56,15 @@ impl Job {
             Job::Deliver => every(Duration::seconds(30)),
             Job::Retention => every(Duration::days(1)),
             Job::Retrain if settings.retrain_hours == 0 => None,
-            Job::Retrain => match last_run {
-                Some(l) => {
-                    Some((l + Duration::hours(i64::from(settings.retrain_hours))).max(after))
-                }
-                // Not on start: the store was trained when it was seeded or by `crmbot train`.
-                None => Some(after + Duration::hours(i64::from(settings.retrain_hours))),
-            },
+            // Never on start: the store was trained when it was seeded or by `crmbot train`,
+            // and the scheduler records that training time as the first "last run".
+            Job::Retrain => last_run
+                .map(|l| (l + Duration::hours(i64::from(settings.retrain_hours))).max(after)),
         }
     }
 
-    /// Whether the job is due at `now`.
+    /// Whether the job is due at `now`. A retrain that never ran is never due: the
+    /// scheduler first records when the models were last trained.
     pub fn is_due(
         self,
         settings: &AlertSettings,
@@ -147,6 +145,18 @@ mod tests {
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+    }
+
+    #[test]
+    fn a_retrain_that_never_ran_is_not_due() {
+        let s = AlertSettings {
+            retrain_hours: 24,
+            ..Default::default()
+        };
+        let now = utc(2026, 11, 27, 12, 0);
+        assert!(!Job::Retrain.is_due(&s, None, now));
+        assert!(!Job::Retrain.is_due(&s, Some(now - Duration::hours(23)), now));
+        assert!(Job::Retrain.is_due(&s, Some(now - Duration::hours(24)), now));
     }
 
     #[test]

@@ -35,6 +35,15 @@ pub async fn tick(engine: &Engine, now: DateTime<Utc>) -> TickReport {
             let _ = deps.store.set_job_last_run(job.name(), now);
             continue;
         }
+        if job == Job::Retrain && last.is_none() {
+            // The first retrain is due `retrain_hours` after the models were trained (when
+            // the store was seeded or by `crmbot train`), or after this first start.
+            let trained = deps.store.latest_artifact_time("churn").ok().flatten();
+            let _ = deps
+                .store
+                .set_job_last_run(job.name(), trained.unwrap_or(now).min(now));
+            continue;
+        }
         if !job.is_due(&settings.alerts, last, now) {
             continue;
         }
