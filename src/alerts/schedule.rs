@@ -10,7 +10,6 @@ use super::AlertSettings;
 /// ```text
 /// digest      daily at alerts.digest_time in alerts.time_zone
 /// sla_check   every 15 minutes: tickets unclaimed past their SLA are raised again
-/// deliver     every 30 seconds: the outbox is drained
 /// retrain     every alerts.retrain_hours hours: models retrained and customers re-scored
 /// retention   daily: message texts older than privacy.retention_days removed
 /// ```
@@ -18,25 +17,17 @@ use super::AlertSettings;
 pub enum Job {
     Digest,
     SlaCheck,
-    Deliver,
     Retrain,
     Retention,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
-        Job::Digest,
-        Job::SlaCheck,
-        Job::Deliver,
-        Job::Retrain,
-        Job::Retention,
-    ];
+    pub const ALL: [Job; 4] = [Job::Digest, Job::SlaCheck, Job::Retrain, Job::Retention];
 
     pub fn name(self) -> &'static str {
         match self {
             Job::Digest => "digest",
             Job::SlaCheck => "sla_check",
-            Job::Deliver => "deliver",
             Job::Retrain => "retrain",
             Job::Retention => "retention",
         }
@@ -53,7 +44,6 @@ impl Job {
         match self {
             Job::Digest => Some(next_daily(settings, last_run, after)),
             Job::SlaCheck => every(Duration::minutes(15)),
-            Job::Deliver => every(Duration::seconds(30)),
             Job::Retention => every(Duration::days(1)),
             Job::Retrain if settings.retrain_hours == 0 => None,
             // Never on start: the store was trained when it was seeded or by `crmbot train`,
