@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::book::{self, BookSettings};
 use crate::charts::{self, ChartError, Point};
 use crate::domain::{CustomerId, Direction, EventKind, SurveyKind, TicketState};
 use crate::models::lifecycle::Stage;
 use crate::models::pipeline::{CustomerScore, rank_at_risk};
+use crate::models::risk::RiskSettings;
 use crate::store::{Store, StoreError};
 use crate::training;
 
@@ -33,24 +35,91 @@ pub struct AtRiskLine {
     pub suggested_action: String,
 }
 
-/// Customers ranked by expected loss, optionally of one segment.
+/// Which at-risk customers a list is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AtRiskFilter<'a> {
+    /// Only customers of this segment (a prefix of its name is enough).
+    pub segment: Option<&'a str>,
+    /// Only customers this account manager owns.
+    pub owner: Option<&'a str>,
+}
+
+/// "Who is at risk": how many customers are at risk (by the one definition in
+/// [`crate::models::risk`]), and the ones with the most value at stake.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AtRiskReport {
+    /// The at-risk threshold on the churn probability.
+    pub threshold: f64,
+    /// Customers at risk (of the filter), listed or not.
+    pub at_risk: usize,
+    /// The top of them by expected loss.
+    pub customers: Vec<AtRiskLine>,
+}
+
+fn segment_matches(have: Option<&str>, want: Option<&str>) -> bool {
+    want.is_none_or(|want| {
+        have.is_some_and(|have| {
+            have.eq_ignore_ascii_case(want) || have.to_lowercase().starts_with(&want.to_lowercase())
+        })
+    })
+}
+
+/// Customers at risk ranked by expected loss, optionally of one segment or owner.
 pub fn at_risk(
     store: &Store,
     now: DateTime<Utc>,
     top: usize,
     segment: Option<&str>,
 ) -> Result<Vec<AtRiskLine>, StoreError> {
-    let scores: Vec<CustomerScore> = training::stored_scores(store)?
+    let filter = AtRiskFilter {
+        segment,
+        owner: None,
+    };
+    let views = Views::default();
+    Ok(at_risk_report(store, now, top, filter, &views)?.customers)
+}
+
+/// The settings every staff view reads: the one at-risk threshold and the owner rules.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Views {
+    pub risk: RiskSettings,
+    pub book: BookSettings,
+}
+
+impl Views {
+    pub fn of(settings: &crate::config::Settings) -> Views {
+        Views {
+            risk: settings.models.risk.clone(),
+            book: settings.book.clone(),
+        }
+    }
+}
+
+/// The at-risk count and list (see [`AtRiskReport`]).
+pub fn at_risk_report(
+    store: &Store,
+    now: DateTime<Utc>,
+    top: usize,
+    filter: AtRiskFilter<'_>,
+    views: &Views,
+) -> Result<AtRiskReport, StoreError> {
+    let mut scores: Vec<CustomerScore> = training::stored_scores(store)?
         .into_iter()
-        .filter(|s| {
-            segment.is_none_or(|want| {
-                s.segment.as_deref().is_some_and(|have| {
-                    have.eq_ignore_ascii_case(want)
-                        || have.to_lowercase().starts_with(&want.to_lowercase())
-                })
-            })
-        })
+        .filter(|s| s.churn_alert && segment_matches(s.segment.as_deref(), filter.segment))
         .collect();
+    if let Some(owner) = filter.owner {
+        let mut mine = Vec::with_capacity(scores.len());
+        for s in scores {
+            if let Some(c) = store.customer(s.customer)?
+                && book::owner(&c, Some(&s), &views.book)
+                    .is_some_and(|o| o.eq_ignore_ascii_case(owner))
+            {
+                mine.push(s);
+            }
+        }
+        scores = mine;
+    }
+    let total = scores.len();
     let ranked = rank_at_risk(&scores, top);
     let yesterday = now.date_naive() - Duration::days(1);
     let open_tickets = store.tickets(None)?;
@@ -65,12 +134,13 @@ pub fn at_risk(
             .recent_interactions_of(s.customer, 1)?
             .first()
             .map(|i| i.at);
-        let owner = open_tickets
-            .iter()
-            .rev()
-            .find(|t| t.customer == s.customer && t.state != TicketState::Resolved)
-            .and_then(|t| t.assignee.clone())
-            .or_else(|| customer.attributes.get("owner").cloned());
+        let owner = book::owner(&customer, Some(s), &views.book).or_else(|| {
+            open_tickets
+                .iter()
+                .rev()
+                .find(|t| t.customer == s.customer && t.state != TicketState::Resolved)
+                .and_then(|t| t.assignee.clone())
+        });
         out.push(AtRiskLine {
             id: s.customer,
             name: customer.name,
@@ -86,7 +156,29 @@ pub fn at_risk(
             suggested_action: s.suggested_action.clone(),
         });
     }
-    Ok(out)
+    Ok(AtRiskReport {
+        threshold: views.risk.at_risk_probability,
+        at_risk: total,
+        customers: out,
+    })
+}
+
+/// The at-risk report as text for a chat or terminal.
+pub fn render_at_risk_report(report: &AtRiskReport) -> String {
+    let rule = format!("churn probability ≥ {:.0}%", report.threshold * 100.0);
+    if report.customers.is_empty() {
+        return format!("Nobody is at risk right now ({rule}).");
+    }
+    let head = format!(
+        "Customers at risk today: {} ({rule}); {} with the most value at stake:\n",
+        report.at_risk,
+        if report.customers.len() < report.at_risk {
+            format!("the top {}", report.customers.len())
+        } else {
+            "all of them".to_owned()
+        }
+    );
+    format!("{head}{}", render_lines(&report.customers))
 }
 
 /// The at-risk list as text for a chat or terminal.
@@ -94,10 +186,15 @@ pub fn render_at_risk(list: &[AtRiskLine]) -> String {
     if list.is_empty() {
         return "Nobody is flagged at risk right now.".into();
     }
-    let mut text = format!(
-        "Customers at risk today ({}), most value at stake first:\n",
-        list.len()
-    );
+    format!(
+        "Customers at risk today ({}), most value at stake first:\n{}",
+        list.len(),
+        render_lines(list)
+    )
+}
+
+fn render_lines(list: &[AtRiskLine]) -> String {
+    let mut text = String::new();
     for (i, l) in list.iter().enumerate() {
         text.push_str(&format!(
             "{}. {} (#{}) — churn {:.0}%{} · CLV {} · {} · {}\n   why: {}\n   last contact {} · owner {} · → {}\n",

@@ -30,6 +30,7 @@ pub mod gbdt;
 pub mod lifecycle;
 pub mod math;
 pub mod pipeline;
+pub mod risk;
 pub mod segments;
 pub mod splits;
 pub mod table;

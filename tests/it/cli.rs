@@ -373,8 +373,18 @@ fn train_then_charts_at_risk_and_evaluations_from_the_command_line() {
         .args(["at-risk", "--top", "5", "--json"])
         .output()
         .unwrap();
-    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 5);
+    let report: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let list = &report["customers"];
+    let total = report["at_risk"].as_u64().unwrap() as usize;
+    assert_eq!(list.as_array().unwrap().len(), total.min(5), "{report}");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["churn_probability"].as_f64().unwrap()
+                >= report["threshold"].as_f64().unwrap()),
+        "only customers at or above the threshold: {report}"
+    );
     let loss: Vec<f64> = list
         .as_array()
         .unwrap()
