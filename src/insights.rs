@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::book::{self, BookSettings};
 use crate::charts::{self, ChartError, Point};
-use crate::domain::{CustomerId, Direction, EventKind, SurveyKind, TicketState};
+use crate::domain::{CustomerId, Direction, TicketState};
+use crate::models::kpi::{KpiInput, PeriodKpis, TicketTimes, period_kpis};
 use crate::models::lifecycle::Stage;
 use crate::models::pipeline::{CustomerScore, rank_at_risk};
 use crate::models::risk::RiskSettings;
@@ -280,8 +281,10 @@ pub struct Kpi {
     pub name: String,
     pub value: Option<f64>,
     pub previous: Option<f64>,
-    /// How to show it: `pct` (0..1 as percent), `num`, `score`.
+    /// How to show it: `pct` (0..1 as percent), `num`, `money`, `score`.
     pub unit: &'static str,
+    /// What exactly is counted (see [`crate::models::kpi`]).
+    pub definition: &'static str,
 }
 
 /// The KPI report of a period ending now.
@@ -311,197 +314,173 @@ pub fn parse_period(text: Option<&str>) -> Result<i64, String> {
     }
 }
 
-/// When a customer's subscription started and was cancelled, if it was.
-type SubscriptionSpan = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
-#[derive(Default)]
-struct PeriodCounts {
-    cancels: f64,
-    subscribers_at_start: f64,
-    active: std::collections::HashSet<CustomerId>,
-    revenue: BTreeMap<CustomerId, f64>,
-    csat: Vec<f64>,
-    nps: Vec<f64>,
-    sentiment: Vec<f64>,
-    tickets: f64,
-    within_sla: f64,
-    offers_shown: f64,
-    offers_accepted: f64,
+/// Everything the KPIs read, from the store.
+fn kpi_data(
+    store: &Store,
+) -> Result<
+    (
+        Vec<(CustomerId, Vec<crate::domain::Event>)>,
+        Vec<TicketTimes>,
+    ),
+    StoreError,
+> {
+    let mut customers = Vec::with_capacity(store.customer_count());
+    for customer in store.customers() {
+        let customer = customer?;
+        if !customer.is_lead {
+            customers.push((customer.id, store.events_of(customer.id)?));
+        }
+    }
+    let tickets = store
+        .tickets(None)?
+        .iter()
+        .map(|t| TicketTimes {
+            opened: t.opened,
+            sla_due: t.sla_due,
+            answered: match (t.claimed_at, t.resolved_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        })
+        .collect();
+    Ok((customers, tickets))
 }
 
-/// KPIs of the last `days` against the `days` before.
+/// KPIs of the last `days` against the `days` before (definitions in
+/// [`crate::models::kpi`]).
 pub fn kpis(store: &Store, now: DateTime<Utc>, days: i64) -> Result<KpiReport, StoreError> {
     let period = Duration::days(days);
     let start = now - period;
-    let before = start - period;
-    let mut periods = [PeriodCounts::default(), PeriodCounts::default()];
-    // Subscribers at the start of each period, from subscription events before it.
-    let mut subscribed: BTreeMap<CustomerId, SubscriptionSpan> = BTreeMap::new();
-    for customer in store.customers() {
-        let customer = customer?;
-        for e in store.events_of(customer.id)? {
-            match e.kind {
-                EventKind::SubscriptionStart { .. } => {
-                    subscribed.entry(customer.id).or_default().0 = Some(e.at)
-                }
-                EventKind::SubscriptionCancel { .. } => {
-                    subscribed.entry(customer.id).or_default().1 = Some(e.at)
-                }
-                _ => {}
-            }
+    let (customers, tickets) = kpi_data(store)?;
+    let mut sentiments = Vec::new();
+    for i in store.interactions_since(start - period) {
+        let i = i?;
+        if let (Direction::Inbound, Some(s)) = (i.direction, i.sentiment) {
+            sentiments.push((i.at, s));
         }
     }
-    for (k, at) in [before, start].iter().enumerate() {
-        periods[k].subscribers_at_start = subscribed
-            .values()
-            .filter(|(s, c)| s.is_some_and(|s| s <= *at) && c.is_none_or(|c| c > *at))
-            .count() as f64;
-    }
-    let slot = |t: DateTime<Utc>| {
-        if t >= start {
-            Some(1)
-        } else if t >= before {
-            Some(0)
-        } else {
-            None
-        }
+    let input = KpiInput {
+        customers: &customers,
+        tickets: &tickets,
+        sentiments: &sentiments,
+        now,
     };
-    for event in store.events_since(before) {
-        let e = event?;
-        let Some(k) = slot(e.at) else { continue };
-        let p = &mut periods[k];
-        match &e.kind {
-            EventKind::SubscriptionCancel { .. } => p.cancels += 1.0,
-            EventKind::Purchase { amount, .. } | EventKind::Payment { amount } => {
-                p.active.insert(e.customer);
-                *p.revenue.entry(e.customer).or_default() += amount;
-            }
-            EventKind::Login => {
-                p.active.insert(e.customer);
-            }
-            EventKind::Survey {
-                survey: SurveyKind::Csat,
-                score,
-            } => p.csat.push(f64::from(*score)),
-            EventKind::Survey {
-                survey: SurveyKind::Nps,
-                score,
-            } => p.nps.push(f64::from(*score)),
-            EventKind::OfferShown { .. } => p.offers_shown += 1.0,
-            EventKind::OfferAccepted { .. } => p.offers_accepted += 1.0,
-            _ => {}
-        }
-    }
-    for interaction in store.interactions_since(before) {
-        let i = interaction?;
-        if i.direction != Direction::Inbound {
-            continue;
-        }
-        if let (Some(k), Some(s)) = (slot(i.at), i.sentiment) {
-            periods[k].sentiment.push(f64::from(s));
-        }
-    }
-    for t in store.tickets(None)? {
-        let Some(k) = slot(t.opened) else { continue };
-        periods[k].tickets += 1.0;
-        let answered = t.claimed_at.or(t.resolved_at);
-        if answered.is_some_and(|a| a <= t.sla_due) {
-            periods[k].within_sla += 1.0;
-        }
-    }
+    let cur = period_kpis(&input, start, now);
+    let prev = period_kpis(&input, start - period, start);
     let open_now = store
         .tickets(None)?
         .iter()
         .filter(|t| t.state != TicketState::Resolved)
         .count() as f64;
-    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-    let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
-    let nps = |v: &[f64]| {
-        (!v.is_empty()).then(|| {
-            let promoters = v.iter().filter(|s| **s >= 9.0).count() as f64;
-            let detractors = v.iter().filter(|s| **s <= 6.0).count() as f64;
-            100.0 * (promoters - detractors) / v.len() as f64
-        })
-    };
-    // Revenue retention of the customers who paid in the previous period.
-    let (nrr, grr) = {
-        let (prev, cur) = (&periods[0].revenue, &periods[1].revenue);
-        let base: f64 = prev.values().sum();
-        let net: f64 = prev
-            .keys()
-            .map(|c| cur.get(c).copied().unwrap_or(0.0))
-            .sum();
-        let gross: f64 = prev
-            .iter()
-            .map(|(c, was)| cur.get(c).copied().unwrap_or(0.0).min(*was))
-            .sum();
-        (ratio(net, base), ratio(gross, base))
-    };
-    let retention = ratio(
-        periods[0].active.intersection(&periods[1].active).count() as f64,
-        periods[0].active.len() as f64,
-    );
-    let kpi = |name: &str, value: Option<f64>, previous: Option<f64>, unit: &'static str| Kpi {
+    let ratio = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
+    let pair = |f: &dyn Fn(&PeriodKpis) -> Option<f64>| (f(&cur), f(&prev));
+    let kpi = |name: &str, (value, previous): (Option<f64>, Option<f64>), unit, definition| Kpi {
         name: name.to_owned(),
         value,
         previous,
         unit,
+        definition,
     };
-    let [p0, p1] = &periods;
+    let kpis = vec![
+        kpi(
+            "churn rate (subscribers)",
+            pair(&|k| k.churn_rate),
+            "pct",
+            "subscribers at the period start without a running subscription at its end",
+        ),
+        kpi(
+            "customer retention",
+            pair(&|k| k.customer_retention),
+            "pct",
+            "customers active (login or purchase) in the period before and again in this one",
+        ),
+        kpi(
+            "gross revenue retention",
+            pair(&|k| k.gross_revenue_retention),
+            "pct",
+            "MRR kept by the subscribers at the period start, upgrades not counted (≤ 100%)",
+        ),
+        kpi(
+            "net revenue retention",
+            pair(&|k| k.net_revenue_retention),
+            "pct",
+            "MRR at the period end of the subscribers at its start, over their MRR at the start",
+        ),
+        kpi(
+            "MRR at period end",
+            pair(&|k| Some(k.mrr_end)),
+            "money",
+            "monthly recurring revenue of the running plans",
+        ),
+        kpi(
+            "MRR from new subscribers",
+            pair(&|k| Some(k.mrr_end - k.cohort_mrr_end)),
+            "money",
+            "MRR at the period end of customers not subscribed at its start",
+        ),
+        kpi(
+            "active customers",
+            pair(&|k| Some(k.active_customers as f64)),
+            "num",
+            "customers with a login or purchase in the period",
+        ),
+        kpi(
+            "revenue",
+            pair(&|k| Some(k.revenue)),
+            "money",
+            "purchases and recurring payments in the period",
+        ),
+        kpi(
+            "CSAT (1-5)",
+            pair(&|k| k.csat),
+            "score",
+            "mean CSAT answer in the period",
+        ),
+        kpi(
+            "NPS",
+            pair(&|k| k.nps),
+            "score",
+            "% promoters (9-10) minus % detractors (0-6) in the period",
+        ),
+        kpi(
+            "mean message sentiment",
+            pair(&|k| k.sentiment),
+            "score",
+            "mean sentiment (-1 to 1) of customers' messages in the period",
+        ),
+        kpi(
+            "escalations opened",
+            pair(&|k| Some(k.tickets_opened as f64)),
+            "num",
+            "support tickets opened in the period",
+        ),
+        kpi(
+            "escalations answered within SLA",
+            pair(&|k| k.sla_met_rate),
+            "pct",
+            "of the period's tickets answered or already due, the share answered by the due time",
+        ),
+        kpi(
+            "open escalations now",
+            (Some(open_now), None),
+            "num",
+            "tickets not resolved at the report time",
+        ),
+        kpi(
+            "offer acceptance",
+            (
+                ratio(cur.offers_accepted, cur.offers_shown),
+                ratio(prev.offers_accepted, prev.offers_shown),
+            ),
+            "pct",
+            "offers accepted over offers shown in the period",
+        ),
+    ];
     Ok(KpiReport {
         period_days: days,
         from: start,
         to: now,
-        kpis: vec![
-            kpi(
-                "churn rate (subscriptions)",
-                ratio(p1.cancels, p1.subscribers_at_start),
-                ratio(p0.cancels, p0.subscribers_at_start),
-                "pct",
-            ),
-            kpi("retention of active customers", retention, None, "pct"),
-            kpi("net revenue retention", nrr, None, "pct"),
-            kpi("gross revenue retention", grr, None, "pct"),
-            kpi(
-                "active customers",
-                Some(p1.active.len() as f64),
-                Some(p0.active.len() as f64),
-                "num",
-            ),
-            kpi(
-                "revenue",
-                Some(p1.revenue.values().sum()),
-                Some(p0.revenue.values().sum()),
-                "money",
-            ),
-            kpi("CSAT (1-5)", mean(&p1.csat), mean(&p0.csat), "score"),
-            kpi("NPS", nps(&p1.nps), nps(&p0.nps), "score"),
-            kpi(
-                "mean message sentiment",
-                mean(&p1.sentiment),
-                mean(&p0.sentiment),
-                "score",
-            ),
-            kpi(
-                "escalations opened",
-                Some(p1.tickets),
-                Some(p0.tickets),
-                "num",
-            ),
-            kpi(
-                "escalations answered within SLA",
-                ratio(p1.within_sla, p1.tickets),
-                ratio(p0.within_sla, p0.tickets),
-                "pct",
-            ),
-            kpi("open escalations now", Some(open_now), None, "num"),
-            kpi(
-                "offer acceptance",
-                ratio(p1.offers_accepted, p1.offers_shown),
-                ratio(p0.offers_accepted, p0.offers_shown),
-                "pct",
-            ),
-        ],
+        kpis,
     })
 }
 
@@ -569,6 +548,16 @@ pub enum InsightError {
     Chart(#[from] ChartError),
 }
 
+/// Customers per lifecycle stage, every stage present, in funnel order (the bars of the
+/// funnel chart; the `at_risk` bar is the at-risk count of every other view).
+pub fn stage_counts(scores: &[CustomerScore]) -> Vec<(Stage, usize)> {
+    let mut counts: BTreeMap<Stage, usize> = Stage::ALL.iter().map(|s| (*s, 0)).collect();
+    for s in scores {
+        *counts.entry(s.stage).or_default() += 1;
+    }
+    Stage::ALL.iter().map(|s| (*s, counts[s])).collect()
+}
+
 /// Renders a chart of the base as PNG, with a caption.
 pub fn chart(
     store: &Store,
@@ -617,17 +606,18 @@ pub fn chart(
             )
         }
         ChartKind::Funnel => {
-            let mut counts: BTreeMap<Stage, f64> = Stage::ALL.iter().map(|s| (*s, 0.0)).collect();
-            for s in &scores {
-                *counts.entry(s.stage).or_default() += 1.0;
-            }
-            let bars: Vec<(String, f64)> = Stage::ALL
+            let counts = stage_counts(&scores);
+            let at_risk = counts
                 .iter()
-                .map(|s| (s.as_str().replace('_', " "), counts[s]))
+                .find(|(s, _)| *s == Stage::AtRisk)
+                .map_or(0, |c| c.1);
+            let bars: Vec<(String, f64)> = counts
+                .iter()
+                .map(|(s, n)| (s.as_str().replace('_', " "), *n as f64))
                 .collect();
             (
                 charts::bars("Lifecycle funnel", "customers", &bars)?,
-                "Customers per lifecycle stage".into(),
+                format!("Customers per lifecycle stage ({at_risk} at risk)"),
             )
         }
         ChartKind::Sentiment => {

@@ -27,6 +27,7 @@ mod error;
 pub mod eval;
 pub mod features;
 pub mod gbdt;
+pub mod kpi;
 pub mod lifecycle;
 pub mod math;
 pub mod pipeline;

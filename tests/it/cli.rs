@@ -395,6 +395,33 @@ fn train_then_charts_at_risk_and_evaluations_from_the_command_line() {
         loss.windows(2).all(|w| w[0] >= w[1]),
         "ranked by expected loss: {loss:?}"
     );
+    // Revenue retention on recurring revenue: GRR ≤ 100 %, and MRR at the end is the
+    // start's MRR × NRR plus the new subscribers' MRR.
+    let kpi = crmbot(&store)
+        .args(["report", "kpi", "--json"])
+        .output()
+        .unwrap();
+    let kpi: Value = serde_json::from_slice(&kpi.stdout).unwrap();
+    let find = |name: &str| {
+        kpi["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {kpi}"))
+            .clone()
+    };
+    let grr = find("gross revenue retention")["value"].as_f64().unwrap();
+    let nrr = find("net revenue retention")["value"].as_f64().unwrap();
+    let mrr = find("MRR at period end");
+    let new = find("MRR from new subscribers")["value"].as_f64().unwrap();
+    let (end, start) = (
+        mrr["value"].as_f64().unwrap(),
+        mrr["previous"].as_f64().unwrap(),
+    );
+    assert!(grr <= 1.0 && grr <= nrr + 1e-12, "{kpi}");
+    assert!((start * nrr + new - end).abs() < 0.01, "{kpi}");
+    assert!(find("churn rate (subscribers)")["definition"].is_string());
     for kind in ["segments", "risk", "funnel", "sentiment"] {
         let png = dir.path().join(format!("{kind}.png"));
         let out = crmbot(&store)
