@@ -1068,15 +1068,20 @@ fn at_risk_cmd(
     json: bool,
 ) -> Result<()> {
     let store = app::open_store(&settings)?;
-    let list = crmbot::insights::at_risk(&store, clock.now(), top, segment.as_deref())?;
-    if list.is_empty() && training::stored_models(&store)?.is_none() {
+    let filter = crmbot::insights::AtRiskFilter {
+        segment: segment.as_deref(),
+        owner: None,
+    };
+    let views = crmbot::insights::Views::of(&settings);
+    let report = crmbot::insights::at_risk_report(&store, clock.now(), top, filter, &views)?;
+    if report.customers.is_empty() && training::stored_models(&store)?.is_none() {
         bail!("the customer models are not trained yet: run `crmbot train`");
     }
     if json {
-        outln!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    outln!("{}", crmbot::insights::render_at_risk(&list));
+    outln!("{}", crmbot::insights::render_at_risk_report(&report));
     Ok(())
 }
 

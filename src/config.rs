@@ -50,6 +50,8 @@ pub struct Settings {
     pub models: ModelSettings,
     /// Linking a chat identity to an existing customer with a one-time code.
     pub identity: IdentitySettings,
+    /// Account managers' books of business: owner assignment rules.
+    pub book: crate::book::BookSettings,
 }
 
 impl Default for Settings {
@@ -69,6 +71,7 @@ impl Default for Settings {
             privacy: PrivacySettings::default(),
             models: ModelSettings::default(),
             identity: IdentitySettings::default(),
+            book: crate::book::BookSettings::default(),
         }
     }
 }

@@ -91,6 +91,75 @@ async fn who_is_at_risk_today_for_staff_and_not_for_customers() {
 }
 
 #[tokio::test]
+async fn every_view_counts_the_same_customers_at_risk() {
+    let t = trained(400);
+    let scores = training::stored_scores(&t.store).unwrap();
+    let flagged = scores.iter().filter(|s| s.churn_alert).count();
+    assert!(flagged > 0);
+    let threshold = crmbot::models::risk::RiskSettings::default().at_risk_probability;
+    for s in &scores {
+        let p = s.churn_probability.unwrap_or(0.0);
+        assert_eq!(
+            s.churn_alert,
+            s.stage == crmbot::models::lifecycle::Stage::AtRisk,
+            "stage and flag agree: {s:?}"
+        );
+        if s.churn_alert {
+            assert!(p >= threshold, "{s:?}");
+        }
+    }
+    let funnel = crmbot::insights::stage_counts(&scores);
+    let at_risk_bar = funnel
+        .iter()
+        .find(|(s, _)| *s == crmbot::models::lifecycle::Stage::AtRisk)
+        .unwrap()
+        .1;
+    assert_eq!(at_risk_bar, flagged, "funnel");
+    let settings = settings(std::path::Path::new("unused"));
+    let digest = crmbot::alerts::jobs::digest(&t.store, &settings, now(), false).unwrap();
+    assert_eq!(digest.at_risk_total, flagged, "digest");
+    let views = crmbot::insights::Views::of(&settings);
+    let report = crmbot::insights::at_risk_report(
+        &t.store,
+        now(),
+        10,
+        crmbot::insights::AtRiskFilter::default(),
+        &views,
+    )
+    .unwrap();
+    assert_eq!(report.at_risk, flagged, "at-risk list");
+    let staff = say(
+        &t.engine,
+        Sender::Staff("alice".into()),
+        "staff:alice",
+        "/atrisk",
+    )
+    .await;
+    assert!(
+        staff.messages[0].text.starts_with(&format!(
+            "Customers at risk today: {flagged} (churn probability ≥ 50%)"
+        )),
+        "{}",
+        staff.messages[0].text
+    );
+    let chart = say(
+        &t.engine,
+        Sender::Staff("alice".into()),
+        "staff:alice",
+        "/report churn",
+    )
+    .await;
+    assert!(
+        chart
+            .messages
+            .iter()
+            .any(|m| m.text == format!("Customers per lifecycle stage ({flagged} at risk)")),
+        "{:#?}",
+        chart.messages.iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
 async fn segments_and_the_churn_report_come_with_charts() {
     let t = trained(300);
     let seg = say(
