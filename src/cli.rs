@@ -107,7 +107,7 @@ enum Command {
     Tickets {
         /// Only tickets in this state: open, claimed or resolved.
         #[arg(long)]
-        state: Option<String>,
+        state: Option<crmbot::domain::TicketState>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -282,7 +282,7 @@ enum StaffWhat {
         name: String,
         /// agent, manager or admin.
         #[arg(long, default_value = "agent")]
-        role: String,
+        role: crmbot::domain::StaffRole,
         /// Telegram numeric user id.
         #[arg(long)]
         telegram: Option<i64>,
@@ -782,15 +782,11 @@ fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn tickets_cmd(settings: Settings, state: Option<String>, json: bool) -> Result<()> {
-    use crmbot::domain::TicketState;
-    let state = match state.as_deref().map(str::to_lowercase).as_deref() {
-        None => None,
-        Some("open") => Some(TicketState::Open),
-        Some("claimed") => Some(TicketState::Claimed),
-        Some("resolved") => Some(TicketState::Resolved),
-        Some(other) => bail!("unknown ticket state {other:?}: expected open, claimed or resolved"),
-    };
+fn tickets_cmd(
+    settings: Settings,
+    state: Option<crmbot::domain::TicketState>,
+    json: bool,
+) -> Result<()> {
     let store = app::open_store(&settings)?;
     let tickets = store.tickets(state)?;
     if json {
@@ -870,7 +866,6 @@ fn report_offers_cmd(settings: Settings, clock: Arc<dyn Clock>, json: bool) -> R
 
 fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Result<()> {
     use crmbot::config::StaffMember;
-    use crmbot::domain::StaffRole;
     use crmbot::store::AuditEntry;
     let store = app::open_store(&settings)?;
     let audit = |action: &str, name: &str| {
@@ -889,12 +884,6 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
             telegram,
             discord,
         } => {
-            let role = match role.to_lowercase().as_str() {
-                "agent" => StaffRole::Agent,
-                "manager" => StaffRole::Manager,
-                "admin" => StaffRole::Admin,
-                other => bail!("unknown role {other:?}: expected agent, manager or admin"),
-            };
             if name.trim().is_empty() || name.contains(char::is_whitespace) {
                 bail!("a staff name is one word, e.g. alice");
             }
@@ -907,7 +896,7 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
             store.put_staff(&name, &member)?;
             audit("staff.add", &name)?;
             store.durable_blocking()?;
-            outln!("{name} is now a staff member ({role:?}).");
+            outln!("{name} is now a staff member ({role}).");
         }
         StaffWhat::Remove { name } => {
             if !store.remove_staff(&name)? {
@@ -946,7 +935,7 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
                     outln!(
                         "{:<12} {:<8} telegram {:<12} discord {:<20} ({from})",
                         m.name,
-                        format!("{:?}", m.role).to_lowercase(),
+                        m.role.to_string(),
                         m.telegram
                             .map(|v| v.to_string())
                             .unwrap_or_else(|| "-".into()),
@@ -1092,15 +1081,20 @@ fn at_risk_cmd(
     json: bool,
 ) -> Result<()> {
     let store = app::open_store(&settings)?;
-    let list = crmbot::insights::at_risk(&store, clock.now(), top, segment.as_deref())?;
-    if list.is_empty() && training::stored_models(&store)?.is_none() {
+    let filter = crmbot::insights::AtRiskFilter {
+        segment: segment.as_deref(),
+        owner: None,
+    };
+    let views = crmbot::insights::Views::of(&settings);
+    let report = crmbot::insights::at_risk_report(&store, clock.now(), top, filter, &views)?;
+    if report.customers.is_empty() && training::stored_models(&store)?.is_none() {
         bail!("the customer models are not trained yet: run `crmbot train`");
     }
     if json {
-        outln!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    outln!("{}", crmbot::insights::render_at_risk(&list));
+    outln!("{}", crmbot::insights::render_at_risk_report(&report));
     Ok(())
 }
 

@@ -14,6 +14,7 @@
 pub mod alerts;
 pub mod api;
 pub mod app;
+pub mod book;
 pub mod channels;
 pub mod charts;
 pub mod clock;

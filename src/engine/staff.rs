@@ -73,12 +73,17 @@ fn required_role(command: &Command) -> StaffRole {
     }
 }
 
-fn role_name(role: StaffRole) -> &'static str {
-    match role {
-        StaffRole::Agent => "agent",
-        StaffRole::Manager => "manager",
-        StaffRole::Admin => "admin",
+/// Tickets opened and not closed in a customer's history.
+fn open_ticket_ids(events: &[crate::domain::Event]) -> Vec<u64> {
+    let mut open = Vec::new();
+    for e in events {
+        match &e.kind {
+            EventKind::TicketOpened { ticket, .. } if !open.contains(ticket) => open.push(*ticket),
+            EventKind::TicketClosed { ticket } => open.retain(|t| t != ticket),
+            _ => {}
+        }
     }
+    open
 }
 
 impl Engine {
@@ -136,8 +141,8 @@ impl Engine {
             self.audit_staff(at, &actor.name, "access.denied", &format!("{command:?}"))?;
             return Ok(say(format!(
                 "Sorry, that needs the {} role; you are {}.",
-                role_name(needed),
-                role_name(actor.role)
+                needed.as_str(),
+                actor.role.as_str()
             )));
         }
         let out = match command {
@@ -156,15 +161,25 @@ impl Engine {
                 say(Reply::ModelsNotReady.render(lang))
             }
             Command::AtRisk { segment, top } => {
-                let list =
-                    insights::at_risk(&self.deps.store, at, top.unwrap_or(10), segment.as_deref())?;
+                let filter = insights::AtRiskFilter {
+                    segment: segment.as_deref(),
+                    owner: None,
+                };
+                let views = insights::Views::of(&self.deps.settings);
+                let report = insights::at_risk_report(
+                    &self.deps.store,
+                    at,
+                    top.unwrap_or(10),
+                    filter,
+                    &views,
+                )?;
                 self.audit_staff(
                     at,
                     &actor.name,
                     "insights.at_risk",
-                    &format!("{} customers", list.len()),
+                    &format!("{} customers", report.customers.len()),
                 )?;
-                say(insights::render_at_risk(&list))
+                say(insights::render_at_risk_report(&report))
             }
             Command::Segments => {
                 let list = insights::segments(&self.deps.store)?;
@@ -268,11 +283,17 @@ impl Engine {
                 score.stage_reason,
                 score.segment.as_deref().unwrap_or("-")
             ));
+            let risk = &self.deps.settings.models.risk;
             card.push_str(&format!(
                 "Churn risk: {} · CLV: {} · P(alive): {}\n",
                 score
                     .churn_probability
-                    .map(|p| format!("{:.0}%", p * 100.0))
+                    .map(|p| format!(
+                        "{:.0}% ({}; at risk from {:.0}%)",
+                        p * 100.0,
+                        risk.band(p),
+                        risk.at_risk_probability * 100.0
+                    ))
                     .unwrap_or_else(|| "-".into()),
                 score
                     .clv
@@ -335,7 +356,14 @@ impl Engine {
         if !offers.is_empty() {
             card.push_str(&format!("Offers: {}\n", offers.join(", ")));
         }
-        card.push_str(&format!("Open tickets: {}\n", tickets.len()));
+        // Tickets known only from the history (e.g. imported) count as open too, so the
+        // count agrees with the "unresolved support tickets" the churn model reads.
+        let from_history = open_ticket_ids(&events)
+            .into_iter()
+            .filter(|id| !tickets.iter().any(|t| t.id == *id))
+            .filter(|id| store.ticket(*id).ok().flatten().is_none())
+            .count();
+        card.push_str(&format!("Open tickets: {}\n", tickets.len() + from_history));
         for t in &tickets {
             card.push_str(&format!(
                 "  #{} {} P{} {}\n",
