@@ -107,7 +107,7 @@ enum Command {
     Tickets {
         /// Only tickets in this state: open, claimed or resolved.
         #[arg(long)]
-        state: Option<String>,
+        state: Option<crmbot::domain::TicketState>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -288,7 +288,7 @@ enum StaffWhat {
         name: String,
         /// agent, manager or admin.
         #[arg(long, default_value = "agent")]
-        role: String,
+        role: crmbot::domain::StaffRole,
         /// Telegram numeric user id.
         #[arg(long)]
         telegram: Option<i64>,
@@ -788,15 +788,11 @@ fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn tickets_cmd(settings: Settings, state: Option<String>, json: bool) -> Result<()> {
-    use crmbot::domain::TicketState;
-    let state = match state.as_deref().map(str::to_lowercase).as_deref() {
-        None => None,
-        Some("open") => Some(TicketState::Open),
-        Some("claimed") => Some(TicketState::Claimed),
-        Some("resolved") => Some(TicketState::Resolved),
-        Some(other) => bail!("unknown ticket state {other:?}: expected open, claimed or resolved"),
-    };
+fn tickets_cmd(
+    settings: Settings,
+    state: Option<crmbot::domain::TicketState>,
+    json: bool,
+) -> Result<()> {
     let store = app::open_store(&settings)?;
     let tickets = store.tickets(state)?;
     if json {
@@ -876,7 +872,6 @@ fn report_offers_cmd(settings: Settings, clock: Arc<dyn Clock>, json: bool) -> R
 
 fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Result<()> {
     use crmbot::config::StaffMember;
-    use crmbot::domain::StaffRole;
     use crmbot::store::AuditEntry;
     let store = app::open_store(&settings)?;
     let audit = |action: &str, name: &str| {
@@ -895,12 +890,6 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
             telegram,
             discord,
         } => {
-            let role = match role.to_lowercase().as_str() {
-                "agent" => StaffRole::Agent,
-                "manager" => StaffRole::Manager,
-                "admin" => StaffRole::Admin,
-                other => bail!("unknown role {other:?}: expected agent, manager or admin"),
-            };
             if name.trim().is_empty() || name.contains(char::is_whitespace) {
                 bail!("a staff name is one word, e.g. alice");
             }
@@ -913,7 +902,7 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
             store.put_staff(&name, &member)?;
             audit("staff.add", &name)?;
             store.durable_blocking()?;
-            outln!("{name} is now a staff member ({role:?}).");
+            outln!("{name} is now a staff member ({role}).");
         }
         StaffWhat::Remove { name } => {
             if !store.remove_staff(&name)? {
@@ -952,7 +941,7 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
                     outln!(
                         "{:<12} {:<8} telegram {:<12} discord {:<20} ({from})",
                         m.name,
-                        format!("{:?}", m.role).to_lowercase(),
+                        m.role.to_string(),
                         m.telegram
                             .map(|v| v.to_string())
                             .unwrap_or_else(|| "-".into()),

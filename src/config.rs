@@ -364,6 +364,24 @@ impl Settings {
         }
         let mut offer_ids = std::collections::HashSet::new();
         for offer in &self.offers.catalogue {
+            let known = || crate::models::segments::segment_names();
+            if let Some(unknown) = offer.segments.iter().find(|s| {
+                !known().any(|k| {
+                    s.eq_ignore_ascii_case(k)
+                        || s.to_ascii_lowercase()
+                            .strip_prefix(k)
+                            .is_some_and(|n| n.trim().parse::<u32>().is_ok())
+                })
+            }) {
+                return Err(format!(
+                    "offers.catalogue {:?}: unknown segment {unknown:?}, expected one of {}",
+                    offer.id,
+                    known()
+                        .map(|k| format!("{k:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             if !offer_ids.insert(offer.id.as_str()) {
                 return Err(format!(
                     "offers.catalogue: the id {:?} appears twice",
@@ -443,6 +461,8 @@ fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
 mod tests {
     use super::*;
 
+    use crate::models::lifecycle::Stage;
+
     #[test]
     fn committed_default_file_matches_built_in_defaults() {
         let text = include_str!("../config/default.toml");
@@ -454,6 +474,33 @@ mod tests {
         let text = include_str!("../config/production.example.toml");
         let settings = Settings::from_toml(text).unwrap();
         assert!(!settings.staff.is_empty());
+    }
+
+    fn offer_with(extra: &str) -> String {
+        format!(
+            "[[offers.catalogue]]\nid = \"winback\"\nmoment = \"retention\"\n\
+             text_en = \"Stay\"\ntext_zh = \"留下\"\n{extra}\n"
+        )
+    }
+
+    #[test]
+    fn an_offer_for_an_unknown_stage_is_refused_with_line_and_allowed_values() {
+        let err = Settings::from_toml(&offer_with("stages = [\"at_risc\"]")).unwrap_err();
+        assert!(err.contains("line 6"), "{err}");
+        assert!(err.contains("at_risc"), "{err}");
+        assert!(err.contains("at_risk") && err.contains("churned"), "{err}");
+        let ok = Settings::from_toml(&offer_with("stages = [\"at_risk\"]")).unwrap();
+        assert_eq!(ok.offers.catalogue[0].stages, vec![Stage::AtRisk]);
+    }
+
+    #[test]
+    fn an_offer_for_an_unknown_segment_is_refused_with_the_allowed_names() {
+        let err = Settings::from_toml(&offer_with("segments = [\"champs\"]")).unwrap_err();
+        assert!(
+            err.contains("champs") && err.contains("\"champions\""),
+            "{err}"
+        );
+        assert!(Settings::from_toml(&offer_with("segments = [\"Champions\"]")).is_ok());
     }
 
     #[test]

@@ -314,16 +314,11 @@ pub fn parse_period(text: Option<&str>) -> Result<i64, String> {
     }
 }
 
+/// Every customer's events, in customer order.
+type HistoryByCustomer = Vec<(CustomerId, Vec<crate::domain::Event>)>;
+
 /// Everything the KPIs read, from the store.
-fn kpi_data(
-    store: &Store,
-) -> Result<
-    (
-        Vec<(CustomerId, Vec<crate::domain::Event>)>,
-        Vec<TicketTimes>,
-    ),
-    StoreError,
-> {
+fn kpi_data(store: &Store) -> Result<(HistoryByCustomer, Vec<TicketTimes>), StoreError> {
     let mut customers = Vec::with_capacity(store.customer_count());
     for customer in store.customers() {
         let customer = customer?;

@@ -17,7 +17,6 @@ use super::{ApiError, ApiState};
 use crate::domain::{Channel, CustomerId};
 use crate::engine::{Body as MessageBody, Inbound, Sender};
 use crate::import::{self, ImportOptions, ImportReport, Rows};
-use crate::routing::CustomerRisk;
 
 pub async fn require_token(
     State(state): State<ApiState>,
@@ -159,30 +158,35 @@ pub struct AtRiskQuery {
     segment: Option<String>,
 }
 
+/// Customers ranked by expected loss, from the stored model scores (the same list staff
+/// see with `/atrisk`).
 pub async fn get_at_risk(
     State(state): State<ApiState>,
     Query(query): Query<AtRiskQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = &state.engine.deps().store;
-    let mut ranked: Vec<(CustomerId, CustomerRisk)> = Vec::new();
-    for item in store.scores::<CustomerRisk>() {
-        let (id, risk) = item?;
-        if query.segment.as_deref().is_some_and(|s| {
-            !risk
-                .segment
-                .as_deref()
-                .is_some_and(|x| x.eq_ignore_ascii_case(s))
-        }) {
-            continue;
-        }
-        ranked.push((id, risk));
-    }
-    let loss = |r: &CustomerRisk| r.churn_probability.unwrap_or(0.0) * r.clv.unwrap_or(0.0);
-    ranked.sort_by(|a, b| loss(&b.1).total_cmp(&loss(&a.1)));
-    ranked.truncate(query.top.unwrap_or(20).min(1000));
-    let list: Vec<Value> = ranked
+    let store = state.engine.deps().store.clone();
+    let now = state.engine.deps().clock.now();
+    let top = query.top.unwrap_or(20).min(1000);
+    let list = tokio::task::spawn_blocking(move || {
+        crate::insights::at_risk(&store, now, top, query.segment.as_deref())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let list: Vec<Value> = list
         .into_iter()
-        .map(|(id, r)| json!({ "customer": id, "expected_loss": loss(&r), "risk": r }))
+        .map(|l| {
+            json!({
+                "customer": l.id,
+                "name": l.name,
+                "expected_loss": l.expected_loss,
+                "churn_probability": l.churn_probability,
+                "clv": l.clv,
+                "segment": l.segment,
+                "stage": l.stage,
+                "reasons": l.reasons,
+                "suggested_action": l.suggested_action,
+            })
+        })
         .collect();
     Ok(Json(json!({ "customers": list })))
 }

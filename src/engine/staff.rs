@@ -86,14 +86,6 @@ fn open_ticket_ids(events: &[crate::domain::Event]) -> Vec<u64> {
     open
 }
 
-fn role_name(role: StaffRole) -> &'static str {
-    match role {
-        StaffRole::Agent => "agent",
-        StaffRole::Manager => "manager",
-        StaffRole::Admin => "admin",
-    }
-}
-
 impl Engine {
     fn models_trained(&self) -> bool {
         self.deps
@@ -149,8 +141,8 @@ impl Engine {
             self.audit_staff(at, &actor.name, "access.denied", &format!("{command:?}"))?;
             return Ok(say(format!(
                 "Sorry, that needs the {} role; you are {}.",
-                role_name(needed),
-                role_name(actor.role)
+                needed.as_str(),
+                actor.role.as_str()
             )));
         }
         let out = match command {

@@ -293,6 +293,11 @@ impl Store {
             .map_err(StoreError::Flush)
     }
 
+    /// (flushes, durability waits) since the store opened: how well group commit batches.
+    pub fn commit_counts(&self) -> (u64, u64) {
+        self.inner.commit.counts()
+    }
+
     /// Size of the store on disk in bytes.
     pub fn size_on_disk(&self) -> Result<u64> {
         Ok(self.inner.db.size_on_disk()?)

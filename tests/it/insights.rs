@@ -357,3 +357,24 @@ async fn a_purchase_question_brings_a_cross_sell_from_the_association_rules() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_first_start_does_not_retrain_before_retrain_hours_have_passed() {
+    use chrono::Duration;
+    // Trained at `now()`; retrain every 24 hours.
+    let t = trained_with(120, |s| s.alerts.retrain_hours = 24);
+    let retrains = |ran: &crmbot::alerts::scheduler::TickReport| ran.ran.contains(&"retrain");
+    // The first ticks of a fresh `crmbot run`, soon after the store was trained.
+    for minutes in [0, 1, 30, 23 * 60] {
+        let ran =
+            crmbot::alerts::scheduler::tick(&t.engine, now() + Duration::minutes(minutes)).await;
+        assert!(
+            !retrains(&ran),
+            "retrained {minutes} min after training: {ran:?}"
+        );
+    }
+    let ran = crmbot::alerts::scheduler::tick(&t.engine, now() + Duration::hours(24)).await;
+    assert!(retrains(&ran), "due 24 h after the training: {ran:?}");
+    let ran = crmbot::alerts::scheduler::tick(&t.engine, now() + Duration::hours(25)).await;
+    assert!(!retrains(&ran), "not again an hour later: {ran:?}");
+}

@@ -2,6 +2,7 @@
 //! durability, and the real `crmbot` binary driven like a user would.
 
 mod api;
+mod architecture;
 mod cli;
 mod common;
 mod conversation;
