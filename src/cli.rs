@@ -229,6 +229,12 @@ enum EvalWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Neutral support questions in English and Chinese (shipped with the binary): mean
+    /// sentiment and the share scored negative, which should both be about 0.
+    Neutral {
+        #[arg(long)]
+        json: bool,
+    },
     /// BG/NBD and Gamma-Gamma on transactions (CSV customer_id,date,amount[,quantity]).
     Clv {
         #[arg(long)]
@@ -1167,6 +1173,18 @@ fn eval_cmd(settings: Settings, what: EvalWhat) -> Result<()> {
             (None, Some(k)) => show(crmbot::sentiment::eval::cross_validate_zh(&data, k)?, json),
             (None, None) => show(crmbot::sentiment::eval::eval_sentiment(&data)?, json),
         },
+        EvalWhat::Neutral { json } => {
+            let analyzer = crmbot::sentiment::SentimentAnalyzer::new()?;
+            let reports = crmbot::sentiment::neutral::shipped_reports(&analyzer);
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                for r in &reports {
+                    outln!("{r}");
+                }
+            }
+            Ok(())
+        }
     }
 }
 

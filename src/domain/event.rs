@@ -120,6 +120,24 @@ pub enum EventKind {
         #[serde(default)]
         reason: String,
     },
+    /// A staff member's note on the customer (`/note`).
+    StaffNote {
+        by: String,
+        text: String,
+    },
+    /// A task for a staff member about the customer (`/task`), due at a time.
+    StaffTask {
+        by: String,
+        text: String,
+        due: DateTime<Utc>,
+    },
+    /// A staff member called or met the customer (`/call`): contact the churn model sees
+    /// as activity.
+    StaffContact {
+        by: String,
+        #[serde(default)]
+        note: String,
+    },
 }
 
 impl EventKind {
@@ -143,6 +161,9 @@ impl EventKind {
             EventKind::OfferAccepted { .. } => "offer_accepted",
             EventKind::OfferRedeemed { .. } => "offer_redeemed",
             EventKind::StageChanged { .. } => "stage_changed",
+            EventKind::StaffNote { .. } => "staff_note",
+            EventKind::StaffTask { .. } => "staff_task",
+            EventKind::StaffContact { .. } => "staff_contact",
         }
     }
 }

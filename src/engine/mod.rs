@@ -6,12 +6,14 @@
 //! the shell around it that resolves who is speaking, loads their facts from the store,
 //! applies the decision and logs every message in and out before replying.
 
+mod book;
 pub mod command;
 pub mod dialogue;
 pub mod facts;
 mod link_guard;
 mod linking;
 pub mod message;
+mod questions;
 pub mod respond;
 mod staff;
 pub mod text;

@@ -64,12 +64,17 @@ fn required_role(command: &Command) -> StaffRole {
         | Command::Tickets
         | Command::Claim(_)
         | Command::Reply(..)
-        | Command::Resolve(..) => StaffRole::Agent,
+        | Command::Resolve(..)
+        | Command::Mine
+        | Command::Note(..)
+        | Command::Task(..)
+        | Command::Call(..) => StaffRole::Agent,
         Command::AtRisk { .. }
         | Command::Segments
         | Command::Kpi(_)
         | Command::ReportChurn
-        | Command::Transfer(..) => StaffRole::Manager,
+        | Command::Transfer(..)
+        | Command::Assign(..) => StaffRole::Manager,
     }
 }
 
@@ -119,6 +124,13 @@ impl Engine {
         parse: Option<&Parse>,
         at: DateTime<Utc>,
     ) -> Result<Vec<Outbound>, EngineError> {
+        if command.is_none()
+            && let Some(p) = parse
+            && let Some(question) = super::questions::parse(&p.normalized)
+        {
+            let text = self.answer(question, p.language, at)?;
+            return Ok(vec![Outbound::text(from.clone(), text)]);
+        }
         let request = match (command, parse) {
             (Some(c), _) => StaffRequest::Command(c),
             (None, Some(p)) => request_from_intent(p),
@@ -161,9 +173,12 @@ impl Engine {
                 say(Reply::ModelsNotReady.render(lang))
             }
             Command::AtRisk { segment, top } => {
+                let mine = segment
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("mine"));
                 let filter = insights::AtRiskFilter {
-                    segment: segment.as_deref(),
-                    owner: None,
+                    segment: segment.as_deref().filter(|_| !mine),
+                    owner: mine.then_some(actor.name.as_str()),
                 };
                 let views = insights::Views::of(&self.deps.settings);
                 let report = insights::at_risk_report(
@@ -209,8 +224,22 @@ impl Engine {
             Command::Reply(id, text) => self.relay(actor, id, text, at, from).await?,
             Command::Resolve(id, note) => self.resolve(actor, id, note, at, from).await?,
             Command::Transfer(id, to) => self.transfer(actor, id, &to, at, from)?,
+            Command::Mine => say(self.my_book(actor, at)?),
+            Command::Assign(who, owner) => say(self.assign(actor, &who, &owner, at)?),
+            Command::Note(who, text) => say(self.note(actor, &who, &text, at).await?),
+            Command::Task(who, text) => say(self.task(actor, &who, &text, at).await?),
+            Command::Call(who, note) => say(self.log_call(actor, &who, &note, at).await?),
         };
         Ok(out)
+    }
+
+    /// Every customer matching an id, email or (part of) name (at most 10).
+    pub fn find_customers(&self, query: &str) -> Result<Vec<Customer>, EngineError> {
+        let query = query.trim().trim_start_matches('#');
+        if query.parse::<u64>().is_ok() || query.contains('@') {
+            return Ok(self.find_customer(query)?.into_iter().collect());
+        }
+        Ok(self.deps.store.customers_by_name(query, 10)?)
     }
 
     /// Finds a customer by id, email or (part of) name.

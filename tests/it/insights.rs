@@ -378,3 +378,81 @@ async fn a_first_start_does_not_retrain_before_retrain_hours_have_passed() {
     let ran = crmbot::alerts::scheduler::tick(&t.engine, now() + Duration::hours(25)).await;
     assert!(!retrains(&ran), "not again an hour later: {ran:?}");
 }
+
+#[tokio::test]
+async fn an_owner_works_their_book_and_asks_in_words() {
+    let t = trained_with(300, |s| {
+        s.book.rules = vec![crmbot::book::OwnerRule {
+            owner: "alice".into(),
+            segment: None,
+            min_clv: Some(0.0),
+            region: None,
+        }];
+    });
+    let alice = |text: &'static str| {
+        say(
+            &t.engine,
+            Sender::Staff("alice".into()),
+            "staff:alice",
+            text,
+        )
+    };
+    let mine = alice("/mine").await;
+    assert!(
+        mine.messages[0].text.starts_with("Your book, alice: "),
+        "{}",
+        mine.messages[0].text
+    );
+    let note = alice("/note 42 called, wants a discount").await;
+    assert!(
+        note.messages[0]
+            .text
+            .contains("(#42): called, wants a discount"),
+        "{}",
+        note.messages[0].text
+    );
+    let task = alice("/task 42 call back friday").await;
+    assert!(
+        task.messages[0].text.contains("due Friday"),
+        "{}",
+        task.messages[0].text
+    );
+    let events = t.store.events_of(crmbot::domain::CustomerId(42)).unwrap();
+    assert!(events.iter().any(|e| matches!(&e.kind, EventKind::StaffNote { text, .. } if text == "called, wants a discount")));
+    let mine = alice("/mine").await;
+    assert!(
+        mine.messages[0].text.contains("Your open tasks (1)"),
+        "{}",
+        mine.messages[0].text
+    );
+    let score: crmbot::models::pipeline::CustomerScore = t
+        .store
+        .score(crmbot::domain::CustomerId(42))
+        .unwrap()
+        .unwrap();
+    let why = alice("why is 42 at risk?").await;
+    let pct = format!(
+        "churn probability {:.0}%",
+        score.churn_probability.unwrap() * 100.0
+    );
+    assert!(
+        why.messages[0].text.contains(&pct),
+        "{}",
+        why.messages[0].text
+    );
+    let zh = alice("客户42的风险为什么高？").await;
+    assert!(
+        zh.messages[0].text.contains(&format!(
+            "流失概率 {:.0}%",
+            score.churn_probability.unwrap() * 100.0
+        )),
+        "{}",
+        zh.messages[0].text
+    );
+    let churned = alice("how many customers churned last month?").await;
+    assert!(
+        churned.messages[0].text.contains("subscribers churned ("),
+        "{}",
+        churned.messages[0].text
+    );
+}
