@@ -23,6 +23,7 @@ pub mod domain;
 pub mod engine;
 pub mod import;
 pub mod insights;
+pub mod knowledge;
 pub mod metrics;
 pub mod models;
 pub mod nlu;
