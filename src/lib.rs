@@ -31,4 +31,5 @@ pub mod routing;
 pub mod runner;
 pub mod sentiment;
 pub mod store;
+pub mod support_eval;
 pub mod training;
