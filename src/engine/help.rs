@@ -47,6 +47,12 @@ impl ArticleAnswer {
     }
 }
 
+/// An article offered as a choice: id, title, body and its facts.
+pub type Choice = (String, String, String, Option<FactKind>);
+
+/// Blended score from which an article beats even a confident intent of its own.
+const STRONG_ARTICLE: f32 = 0.6;
+
 /// What the help centre offers for one message.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum HelpPick {
@@ -54,8 +60,8 @@ pub enum HelpPick {
     Answer(Vec<ArticleAnswer>),
     /// Probably one of these two: offer both titles as buttons.
     Choose {
-        first: (String, String),
-        second: (String, String),
+        first: Choice,
+        second: Choice,
     },
     /// Some words matched articles, but none fits well enough to answer or suggest.
     NoFit,
@@ -67,7 +73,11 @@ pub enum HelpPick {
 impl HelpPick {
     /// Whether answering needs the customer's events.
     pub fn needs_facts(&self) -> bool {
-        matches!(self, HelpPick::Answer(parts) if parts.iter().any(|p| p.facts.is_some()))
+        match self {
+            HelpPick::Answer(parts) => parts.iter().any(|p| p.facts.is_some()),
+            HelpPick::Choose { first, .. } => first.3.is_some(),
+            _ => false,
+        }
     }
 }
 
@@ -166,8 +176,8 @@ pub fn pick(help: &HelpCentre, parse: &Parse, text: &str) -> HelpPick {
     match found.verdict {
         Verdict::Answer(a) => HelpPick::Answer(vec![ArticleAnswer::of(a, score)]),
         Verdict::Choose(a, b) => HelpPick::Choose {
-            first: (a.id.clone(), a.title.clone()),
-            second: (b.id.clone(), b.title.clone()),
+            first: (a.id.clone(), a.title.clone(), a.body.clone(), a.facts),
+            second: (b.id.clone(), b.title.clone(), b.body.clone(), b.facts),
         },
         Verdict::Nothing if score >= NO_FIT_EVIDENCE => HelpPick::NoFit,
         Verdict::Nothing => HelpPick::Nothing,
@@ -207,6 +217,7 @@ pub fn answer(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
             if let Some((intent, p)) = confident
                 && intent_first(intent)
                 && p >= best
+                && best < STRONG_ARTICLE
             {
                 return false;
             }
@@ -227,13 +238,26 @@ pub fn answer(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
             );
         }
         HelpPick::Choose { first, second } => {
-            if confident.is_some() {
-                return false;
+            match confident {
+                Some((intent, _)) if intent_first(intent) => return false,
+                // A generic intent ("help", "billing") says less than the best article.
+                Some(_) => {
+                    decision.replies.push(Reply::Article {
+                        title: first.1.clone(),
+                        body: first.2.clone(),
+                        fact: first.3.map(|k| fact(k, turn.facts, turn.now)),
+                    });
+                    decision.article = Some(first.0.clone());
+                    decision.failures = 0;
+                    return true;
+                }
+                None => {}
             }
-            decision.replies.push(Reply::ChooseArticle {
-                first: first.clone(),
-                second: second.clone(),
-            });
+            let (first, second) = (
+                (first.0.clone(), first.1.clone()),
+                (second.0.clone(), second.1.clone()),
+            );
+            decision.replies.push(Reply::ChooseArticle { first, second });
             decision.log_as = Some("help_suggest");
         }
         HelpPick::NoFit | HelpPick::Nothing => return false,
