@@ -80,6 +80,7 @@ fn decide(c: &mut Criterion) {
                     template: &template,
                     offer_acceptances: &no_acceptances,
                     recommendation: None,
+                    help: &crmbot::engine::help::HelpPick::Nothing,
                     now: spec().as_of,
                 });
                 let rendered: usize = decision

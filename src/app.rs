@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::demo::{self, DemoSpec, SeedReport};
 use crate::engine::{Deps, Engine};
+use crate::knowledge::HelpCentre;
 use crate::metrics::Metrics;
 use crate::nlu::{Nlu, NluError, NluSettings};
 use crate::sentiment::{SentimentAnalyzer, SentimentError};
@@ -25,6 +26,8 @@ pub enum AppError {
         dir: std::path::PathBuf,
         source: NluError,
     },
+    #[error("cannot load the help centre: {0}")]
+    Help(#[from] crate::knowledge::ArticleError),
     #[error("cannot load the sentiment model: {0}")]
     Sentiment(#[from] SentimentError),
     #[error("cannot load the customer models: {0}")]
@@ -77,11 +80,13 @@ pub fn build_engine(
         dir: settings.intents_dir.clone(),
         source,
     })?;
+    let help = load_help(&settings)?;
     let sentiment = SentimentAnalyzer::new()?;
     let models = training::stored_models(&store).map_err(AppError::Models)?;
     Ok(Engine::new(Deps {
         store,
         nlu: Arc::new(nlu),
+        help: Arc::new(help),
         sentiment: Arc::new(sentiment),
         clock,
         settings,
@@ -89,6 +94,18 @@ pub fn build_engine(
         models: training::models_handle(models),
         quiesce: Arc::default(),
     }))
+}
+
+/// The help centre from `[help] dir`, or the articles built into crmbot when the default
+/// folder is missing (a run away from the source tree).
+pub fn load_help(settings: &Settings) -> Result<HelpCentre, AppError> {
+    let help = &settings.help;
+    let default = crate::knowledge::HelpSettings::default().dir;
+    Ok(if !help.dir.is_dir() && help.dir == default {
+        HelpCentre::load_embedded(help.clone())?
+    } else {
+        HelpCentre::load(&help.dir, help.clone())?
+    })
 }
 
 /// Seeds demo customers when the store is empty; `None` when it already had customers.

@@ -272,6 +272,17 @@ enum EvalWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Support questions (CSV text,intent) through the real engine, one new demo
+    /// conversation each: on topic, handed to a person, not understood, off topic.
+    Support {
+        #[arg(long)]
+        data: PathBuf,
+        /// Which answers are on topic per label (TOML `[map] label = ["article:id", ...]`).
+        #[arg(long, default_value = "intents/eval/bitext_map.toml")]
+        map: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Segmentation silhouette per k on transactions.
     Segments {
         #[arg(long)]
@@ -1139,6 +1150,9 @@ fn eval_cmd(settings: Settings, what: EvalWhat) -> Result<()> {
             eval::eval_rules(&baskets, min_support, min_confidence)?,
             json,
         ),
+        EvalWhat::Support { data, map, json } => {
+            show(crmbot::support_eval::run(&settings, &data, &map)?, json)
+        }
         EvalWhat::Segments { transactions, json } => {
             show(eval::eval_segments(&transactions)?, json)
         }

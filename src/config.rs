@@ -30,6 +30,8 @@ pub struct Settings {
     pub engine: EngineSettings,
     /// Directory of the intent definition files.
     pub intents_dir: PathBuf,
+    /// The help centre: where its articles are and when an article is the answer.
+    pub help: crate::knowledge::HelpSettings,
     /// Staff members and their roles.
     pub staff: Vec<StaffMember>,
     /// When conversations go to a person, and where staff hear of it.
@@ -61,6 +63,7 @@ impl Default for Settings {
             demo: DemoSettings::default(),
             engine: EngineSettings::default(),
             intents_dir: PathBuf::from("intents"),
+            help: crate::knowledge::HelpSettings::default(),
             staff: Vec::new(),
             escalation: EscalationSettings::default(),
             channels: ChannelSettings::default(),

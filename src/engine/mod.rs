@@ -11,6 +11,7 @@ pub mod command;
 pub mod dialogue;
 pub mod facts;
 mod link_guard;
+pub mod help;
 mod linking;
 pub mod message;
 mod questions;
@@ -62,6 +63,8 @@ pub enum EngineError {
 pub struct Deps {
     pub store: Store,
     pub nlu: Arc<Nlu>,
+    /// The help centre's articles and their retrieval.
+    pub help: Arc<crate::knowledge::HelpCentre>,
     pub sentiment: Arc<SentimentAnalyzer>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
@@ -349,7 +352,10 @@ impl Engine {
         }
 
         let risk = self.customer_risk(customer.id)?;
-        let events = if respond::needs_history(&parse, &conversation, risk.as_ref()) {
+        let help_pick = help::pick(&self.deps.help, &parse, text);
+        let events = if respond::needs_history(&parse, &conversation, risk.as_ref())
+            || help_pick.needs_facts()
+        {
             store.events_of(customer.id)?
         } else {
             Vec::new()
@@ -374,6 +380,7 @@ impl Engine {
             template: &template,
             offer_acceptances: &acceptances,
             recommendation: recommendation.as_ref(),
+            help: &help_pick,
             now: at,
         });
         let messages = self
@@ -593,6 +600,12 @@ impl Engine {
         let intent = decision
             .log_as
             .map(str::to_owned)
+            .or_else(|| {
+                decision
+                    .article
+                    .as_ref()
+                    .map(|a| format!("{}{a}", help::BUTTON_PREFIX))
+            })
             .or_else(|| decision.intent.map(|i| i.as_str().to_owned()));
         self.deps
             .metrics

@@ -18,6 +18,7 @@ use crate::sentiment::Sentiment;
 
 use super::dialogue::{AfterOffer, Conversation, DialogueState};
 use super::facts::{CustomerFacts, OrderLookup};
+use super::help::{self, HelpPick};
 use super::text::Reply;
 
 /// Message sentiment at or below which the bot says sorry before answering.
@@ -44,6 +45,8 @@ pub struct CustomerTurn<'a> {
     pub offer_acceptances: &'a dyn Fn(&str) -> u32,
     /// "Customers who bought X also bought Y" for this customer, from the association rules.
     pub recommendation: Option<&'a Recommendation>,
+    /// What the help centre offers for this message.
+    pub help: &'a HelpPick,
     pub now: DateTime<Utc>,
 }
 
@@ -69,6 +72,9 @@ pub struct Decision {
     pub log_as: Option<&'static str>,
     /// A survey question asked in this turn.
     pub asked: Option<SurveyKind>,
+    /// The help-centre article(s) that answered (ids joined by `+`), for the log and for
+    /// "did this help?".
+    pub article: Option<String>,
 }
 
 /// Whether answering needs the customer's events (orders, billing, offers, surveys). A
@@ -115,6 +121,7 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
         intent: turn.parse.intent(),
         log_as: None,
         asked: None,
+        article: None,
     };
 
     // A person holds the conversation: acknowledge only.
@@ -156,6 +163,9 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
         return decision;
     }
 
+    if help::answer(turn, &mut decision) {
+        return decision;
+    }
     let intent = match &turn.parse.understanding {
         Understanding::Confident(intent) => *intent,
         Understanding::OutOfScope => return misunderstood(decision, turn, Reply::OutOfScope),
@@ -168,6 +178,9 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
                     second: *second,
                 },
             );
+        }
+        Understanding::Unsure if *turn.help == HelpPick::NoFit => {
+            return misunderstood(decision, turn, Reply::NoArticle);
         }
         Understanding::Unsure => return misunderstood(decision, turn, Reply::NotUnderstood),
     };
@@ -273,6 +286,15 @@ fn is_new_request(intent: Option<Intent>) -> bool {
 
 fn misunderstood(mut decision: Decision, turn: &CustomerTurn<'_>, reply: Reply) -> Decision {
     decision.failures = decision.failures.saturating_add(1);
+    if reply == Reply::NoArticle {
+        // Nothing in the help centre fits: say so and offer a person straight away.
+        decision.replies.push(reply);
+        decision.state = DialogueState::OfferedHuman {
+            reason: "no help article fits the question".into(),
+        };
+        decision.failures = 0;
+        return decision;
+    }
     if decision.failures >= turn.settings.engine.failures_before_human {
         decision.replies.push(match reply {
             Reply::Clarify { .. } => Reply::NotUnderstood,

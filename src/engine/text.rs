@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::facts::{OrderView, SubscriptionView};
+use super::help::{BUTTON_PREFIX, HelpFact};
 use super::message::Button;
 use crate::domain::{Customer, Language, TicketId};
 use crate::nlu::Intent;
@@ -47,6 +48,19 @@ pub enum Reply {
     },
     NotUnderstood,
     OutOfScope,
+    /// A help-centre article, with the customer's own facts when it is about their data.
+    Article {
+        title: String,
+        body: String,
+        fact: Option<HelpFact>,
+    },
+    /// Two articles that may answer the question, as buttons: (id, title) each.
+    ChooseArticle {
+        first: (String, String),
+        second: (String, String),
+    },
+    /// No article fits: said honestly, with a person offered.
+    NoArticle,
     /// A fixed reply template of an intent from the intents files.
     Template(String),
     /// An offer from the catalogue, in the customer's language, answered with yes or no.
@@ -174,7 +188,16 @@ impl Reply {
                 .collect()
         };
         match self {
-            Reply::Offer(_) | Reply::AskCancelConfirm | Reply::OfferHuman => yes_no(),
+            Reply::Offer(_) | Reply::AskCancelConfirm | Reply::OfferHuman | Reply::NoArticle => {
+                yes_no()
+            }
+            Reply::ChooseArticle { first, second } => [first, second]
+                .into_iter()
+                .map(|(id, title)| Button {
+                    label: title.clone(),
+                    data: format!("{BUTTON_PREFIX}{id}"),
+                })
+                .collect(),
             Reply::AskCsat { .. } => scale(1..=5),
             Reply::AskNps => scale(0..=10),
             _ => Vec::new(),
@@ -191,6 +214,14 @@ impl Reply {
 
     fn render_en(&self) -> String {
         match self {
+            Reply::Article { title, body, fact } => article_text(title, body, fact, Language::En),
+            Reply::ChooseArticle { first, second } => format!(
+                "I'm not sure which you mean: \"{}\" or \"{}\"? Pick one below.",
+                first.1, second.1
+            ),
+            Reply::NoArticle => "I'm sorry, I don't have an answer to that in our help centre. \
+                 Would you like me to pass your question to a person?"
+                .into(),
             Reply::Greeting { name } if name.is_empty() => {
                 "Hello! How can I help you today?".into()
             }
@@ -328,6 +359,14 @@ impl Reply {
 
     fn render_zh(&self) -> String {
         match self {
+            Reply::Article { title, body, fact } => article_text(title, body, fact, Language::Zh),
+            Reply::ChooseArticle { first, second } => format!(
+                "我不确定您问的是“{}”还是“{}”，请在下面选一个。",
+                first.1, second.1
+            ),
+            Reply::NoArticle => {
+                "抱歉，帮助中心里没有这个问题的答案。要我把您的问题转给人工客服吗？".into()
+            }
             Reply::Greeting { name } if name.is_empty() => "您好！有什么可以帮您？".into(),
             Reply::Greeting { name } => format!("{name}，您好！有什么可以帮您？"),
             Reply::Goodbye => "再见，感谢您的咨询！".into(),
@@ -455,5 +494,183 @@ fn status_zh(status: crate::domain::OrderStatus) -> &'static str {
         Delivered => "已送达",
         Returned => "已退货",
         Cancelled => "已取消",
+    }
+}
+
+/// An article's title and answer, then the customer's own facts.
+fn article_text(title: &str, body: &str, fact: &Option<HelpFact>, lang: Language) -> String {
+    let mut out = format!("{title}\n{body}");
+    if let Some(f) = fact {
+        out.push_str("\n\n");
+        out.push_str(&match lang {
+            Language::En => fact_en(f),
+            Language::Zh => fact_zh(f),
+        });
+    }
+    out
+}
+
+fn fact_en(f: &HelpFact) -> String {
+    match f {
+        HelpFact::ReturnWindow {
+            order,
+            deadline,
+            open,
+        } => match (deadline, open) {
+            (Some(d), true) => format!(
+                "Your latest order {} ({}) was delivered on {}: you can return it until {}.",
+                order.order_id,
+                day(order.placed),
+                day(order.status_since),
+                day(*d)
+            ),
+            (Some(d), false) => format!(
+                "Your latest order {} ({}) was delivered on {}; its return window closed on {}.",
+                order.order_id,
+                day(order.placed),
+                day(order.status_since),
+                day(*d)
+            ),
+            (None, true) => format!(
+                "Your latest order {} ({}) is not delivered yet: the 30 days start when it arrives.",
+                order.order_id,
+                day(order.placed)
+            ),
+            (None, false) => format!(
+                "Your latest order {} ({}) is {}: there is nothing left to return on it.",
+                order.order_id,
+                day(order.placed),
+                order.status.as_str()
+            ),
+        },
+        HelpFact::InTransit { order, from, to } => format!(
+            "Your order {} is {} (since {}): expect it between {} and {}.",
+            order.order_id,
+            order.status.as_str(),
+            day(order.status_since),
+            day(*from),
+            day(*to)
+        ),
+        HelpFact::NothingInTransit(Some(o)) => format!(
+            "You have no order on its way; your latest, {}, is {}.",
+            o.order_id,
+            o.status.as_str()
+        ),
+        HelpFact::NothingInTransit(None) | HelpFact::NoOrders => {
+            "I can't see any order on your account yet.".into()
+        }
+        HelpFact::Invoice(o) => format!(
+            "Your latest order {} of {} came to {}; its invoice is in the order confirmation email and under Account → Orders.",
+            o.order_id,
+            day(o.placed),
+            money(o.amount)
+        ),
+        HelpFact::Plan {
+            plan,
+            price,
+            upgrade,
+        } => match upgrade {
+            Some((next, more)) => format!(
+                "You are on {} at {} a month; {} would cost you {} more a month.",
+                plan_name(*plan),
+                money(*price),
+                plan_name(*next),
+                money(*more)
+            ),
+            None => format!(
+                "You are on {} at {} a month, our top plan.",
+                plan_name(*plan),
+                money(*price)
+            ),
+        },
+        HelpFact::NoPlan => "You have no plan at the moment.".into(),
+    }
+}
+
+fn fact_zh(f: &HelpFact) -> String {
+    match f {
+        HelpFact::ReturnWindow {
+            order,
+            deadline,
+            open,
+        } => match (deadline, open) {
+            (Some(d), true) => format!(
+                "您最近的订单 {}（{}）于 {} 送达：{} 前都可以退货。",
+                order.order_id,
+                day(order.placed),
+                day(order.status_since),
+                day(*d)
+            ),
+            (Some(d), false) => format!(
+                "您最近的订单 {}（{}）于 {} 送达，退货期已于 {} 结束。",
+                order.order_id,
+                day(order.placed),
+                day(order.status_since),
+                day(*d)
+            ),
+            (None, true) => format!(
+                "您最近的订单 {}（{}）尚未送达：30 天从收货日算起。",
+                order.order_id,
+                day(order.placed)
+            ),
+            (None, false) => format!(
+                "您最近的订单 {}（{}）状态为 {}，没有可退的商品。",
+                order.order_id,
+                day(order.placed),
+                order.status.as_str()
+            ),
+        },
+        HelpFact::InTransit { order, from, to } => format!(
+            "您的订单 {} 状态为 {}（自 {} 起），预计 {} 至 {} 送达。",
+            order.order_id,
+            order.status.as_str(),
+            day(order.status_since),
+            day(*from),
+            day(*to)
+        ),
+        HelpFact::NothingInTransit(Some(o)) => format!(
+            "您没有在途的订单；最近的订单 {} 状态为 {}。",
+            o.order_id,
+            o.status.as_str()
+        ),
+        HelpFact::NothingInTransit(None) | HelpFact::NoOrders => "您的账户里还没有订单。".into(),
+        HelpFact::Invoice(o) => format!(
+            "您最近的订单 {}（{}）金额 {}，发票在订单确认邮件和“账户 → 订单”里。",
+            o.order_id,
+            day(o.placed),
+            money(o.amount)
+        ),
+        HelpFact::Plan {
+            plan,
+            price,
+            upgrade,
+        } => match upgrade {
+            Some((next, more)) => format!(
+                "您现在是 {} 套餐，每月 {}；升级到 {} 每月多 {}。",
+                plan_name(*plan),
+                money(*price),
+                plan_name(*next),
+                money(*more)
+            ),
+            None => format!(
+                "您现在是 {} 套餐，每月 {}，已是最高套餐。",
+                plan_name(*plan),
+                money(*price)
+            ),
+        },
+        HelpFact::NoPlan => "您目前没有订阅套餐。".into(),
+    }
+}
+
+fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+fn plan_name(plan: crate::domain::Plan) -> &'static str {
+    match plan {
+        crate::domain::Plan::None => "no plan",
+        crate::domain::Plan::Basic => "Basic",
+        crate::domain::Plan::Plus => "Plus",
+        crate::domain::Plan::Premium => "Premium",
     }
 }

@@ -11,6 +11,7 @@ mod data;
 mod discord;
 mod fakes;
 mod hardening;
+mod helpcentre;
 mod insights;
 mod routing;
 mod store;
