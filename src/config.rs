@@ -50,6 +50,8 @@ pub struct Settings {
     pub models: ModelSettings,
     /// Linking a chat identity to an existing customer with a one-time code.
     pub identity: IdentitySettings,
+    /// The shop's policy for actions in chat (return window) and the backend that does them.
+    pub actions: crate::actions::ActionSettings,
 }
 
 impl Default for Settings {
@@ -69,6 +71,7 @@ impl Default for Settings {
             privacy: PrivacySettings::default(),
             models: ModelSettings::default(),
             identity: IdentitySettings::default(),
+            actions: crate::actions::ActionSettings::default(),
         }
     }
 }

@@ -11,6 +11,6 @@ mod interaction;
 mod ticket;
 
 pub use customer::{Consent, Customer, CustomerId, Plan, StaffRole};
-pub use event::{Event, EventKind, OrderItem, OrderStatus, SurveyKind};
+pub use event::{ActionKind, Event, EventKind, OrderItem, OrderStatus, SurveyKind};
 pub use interaction::{Channel, Direction, Interaction, Language};
 pub use ticket::{Ticket, TicketId, TicketState};
