@@ -69,6 +69,7 @@ fn decide(c: &mut Criterion) {
                 let mood = sentiment.score(text, parse.language);
                 let decision = respond::respond(&CustomerTurn {
                     parse: &parse,
+                    button: None,
                     sentiment: mood,
                     conversation: &conversation,
                     facts: &facts,

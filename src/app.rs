@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::actions::{ActionBackend, BackendKind, SECRET_ENV, StoreBackend, WebhookBackend};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::demo::{self, DemoSpec, SeedReport};
@@ -32,6 +33,8 @@ pub enum AppError {
     Sentiment(#[from] SentimentError),
     #[error("cannot load the customer models: {0}")]
     Models(training::TrainError),
+    #[error("cannot set up the action backend: {0}")]
+    Actions(String),
     #[error("CRMBOT_MESSAGE_KEY is invalid: {reason}")]
     MessageKey { reason: String },
 }
@@ -57,11 +60,47 @@ pub fn open_store(settings: &Settings) -> Result<Store, AppError> {
     Ok(Store::open(&store_options(settings)?)?)
 }
 
-/// Builds the engine over an open store.
+/// Builds the engine over an open store, with the action backend the settings name.
 pub fn build_engine(
     settings: Arc<Settings>,
     store: Store,
     clock: Arc<dyn Clock>,
+) -> Result<Engine, AppError> {
+    build_engine_with_actions(settings, store, clock, None)
+}
+
+/// The action backend of the settings: built in, or the shop's webhook (URL from the
+/// config, secret from `CRMBOT_ACTIONS_SECRET`).
+pub fn action_backend(
+    settings: &Settings,
+    store: &Store,
+) -> Result<Arc<dyn ActionBackend>, AppError> {
+    let config = &settings.actions;
+    Ok(match config.backend {
+        BackendKind::Store => Arc::new(StoreBackend::new(store.clone())),
+        BackendKind::Webhook => {
+            let url = config.webhook_url.clone().ok_or_else(|| {
+                AppError::Actions("actions.backend = \"webhook\" needs actions.webhook_url".into())
+            })?;
+            let secret = std::env::var(SECRET_ENV)
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| {
+                    AppError::Actions(format!("the action webhook needs {SECRET_ENV}"))
+                })?;
+            let backend = WebhookBackend::new(url, secret.into_bytes(), config.timeout_ms)
+                .map_err(|e| AppError::Actions(e.to_string()))?;
+            Arc::new(backend)
+        }
+    })
+}
+
+/// Builds the engine over an open store; `actions` replaces the configured backend.
+pub fn build_engine_with_actions(
+    settings: Arc<Settings>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    actions: Option<Arc<dyn ActionBackend>>,
 ) -> Result<Engine, AppError> {
     let nlu_settings = NluSettings {
         default_language: settings.engine.default_language,
@@ -82,6 +121,10 @@ pub fn build_engine(
     })?;
     let help = load_help(&settings)?;
     let sentiment = SentimentAnalyzer::new()?;
+    let actions = match actions {
+        Some(backend) => backend,
+        None => action_backend(&settings, &store)?,
+    };
     let models = training::stored_models(&store).map_err(AppError::Models)?;
     Ok(Engine::new(Deps {
         store,
@@ -93,6 +136,7 @@ pub fn build_engine(
         metrics: Arc::new(Metrics::default()),
         models: training::models_handle(models),
         quiesce: Arc::default(),
+        actions,
     }))
 }
 

@@ -54,6 +54,8 @@ pub struct Settings {
     pub identity: IdentitySettings,
     /// Account managers' books of business: owner assignment rules.
     pub book: crate::book::BookSettings,
+    /// The shop's policy for actions in chat (return window) and the backend that does them.
+    pub actions: crate::actions::ActionSettings,
 }
 
 impl Default for Settings {
@@ -75,6 +77,7 @@ impl Default for Settings {
             models: ModelSettings::default(),
             identity: IdentitySettings::default(),
             book: crate::book::BookSettings::default(),
+            actions: crate::actions::ActionSettings::default(),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`config`], [`clock`], [`metrics`], [`demo`] and [`app`] (wiring) serve all of them.
 //!
 //! See ARCHITECTURE.md for the flow of one message and the invariants.
+pub mod actions;
 pub mod alerts;
 pub mod api;
 pub mod app;

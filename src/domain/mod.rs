@@ -13,7 +13,7 @@ mod ticket;
 
 pub use customer::{Consent, Customer, CustomerId, Plan, StaffRole};
 pub use email::normalize_email;
-pub use event::{Event, EventKind, OrderItem, OrderStatus, SurveyKind};
+pub use event::{ActionKind, Event, EventKind, OrderItem, OrderStatus, SurveyKind};
 pub use interaction::{Channel, Direction, Interaction, Language};
 pub use ticket::{Ticket, TicketId, TicketState};
 

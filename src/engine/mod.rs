@@ -7,8 +7,10 @@
 //! applies the decision and logs every message in and out before replying.
 
 mod book;
+mod act;
 pub mod command;
 pub mod dialogue;
+mod execute;
 pub mod facts;
 mod link_guard;
 pub mod help;
@@ -75,6 +77,8 @@ pub struct Deps {
     /// Held shared by every unit of work that writes (a message, an ingest, a job) and
     /// exclusively by a backup, which so sees the store between two units of work.
     pub quiesce: Arc<tokio::sync::RwLock<()>>,
+    /// Carries out the actions customers confirm (built in, or the shop's webhook).
+    pub actions: Arc<dyn crate::actions::ActionBackend>,
 }
 
 /// The conversation engine. Cheap to clone; share one per process.
@@ -367,8 +371,9 @@ impl Engine {
         let nlu = &self.deps.nlu;
         let template = |i, l| nlu.reply(i, l).map(str::to_owned);
         let acceptances = |offer: &str| store.offer_acceptances(offer).unwrap_or(0);
-        let decision = respond::respond(&CustomerTurn {
+        let mut decision = respond::respond(&CustomerTurn {
             parse: &parse,
+            button: pressed_button.then_some(text),
             sentiment,
             conversation: &conversation,
             facts: &facts,
@@ -383,6 +388,7 @@ impl Engine {
             help: &help_pick,
             now: at,
         });
+        self.carry_out(&facts, &mut decision, at).await?;
         let messages = self
             .apply(
                 &facts,

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::actions::PendingAction;
 use crate::config::Settings;
 use crate::domain::{CustomerId, Event, EventKind, Language, SurveyKind};
 use crate::models::affinity::Recommendation;
@@ -16,6 +17,7 @@ use crate::routing::offers::{OfferContext, OfferMoment, OfferPick, offer_code};
 use crate::routing::surveys::parse_score;
 use crate::sentiment::Sentiment;
 
+use super::act;
 use super::dialogue::{AfterOffer, Conversation, DialogueState};
 use super::facts::{CustomerFacts, OrderLookup};
 use super::help::{self, HelpPick};
@@ -27,6 +29,8 @@ const APOLOGY_SENTIMENT: f32 = -0.4;
 /// Everything the decision needs about one customer message.
 pub struct CustomerTurn<'a> {
     pub parse: &'a Parse,
+    /// The data of the pressed button, when the message is a button press.
+    pub button: Option<&'a str>,
     pub sentiment: Sentiment,
     pub conversation: &'a Conversation,
     pub facts: &'a CustomerFacts,
@@ -60,6 +64,10 @@ pub struct TicketRequest {
 /// What to do about one customer message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
+    /// A confirmed action for the shell to carry out (and record if it succeeds).
+    pub execute: Option<PendingAction>,
+    /// An action button pressed again: the shell says whether that action was done.
+    pub replay: Option<String>,
     pub replies: Vec<Reply>,
     pub state: DialogueState,
     pub failures: u8,
@@ -113,6 +121,8 @@ pub fn needs_history(
 /// Decides the answer to one customer message.
 pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
     let mut decision = Decision {
+        execute: None,
+        replay: None,
         replies: Vec::new(),
         state: DialogueState::Idle,
         failures: turn.conversation.failures,
@@ -130,7 +140,7 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
         decision.replies.push(Reply::WithHuman { ticket });
         return decision;
     }
-    if answer_pending_question(turn, &mut decision) {
+    if act::stale_press(turn, &mut decision) || answer_pending_question(turn, &mut decision) {
         return decision;
     }
 
@@ -160,6 +170,12 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
             reasons: escalation.reasons,
             priority: escalation.priority,
         });
+        return decision;
+    }
+    if let Understanding::Confident(intent) = turn.parse.understanding
+        && act::propose(intent, turn, &mut decision)
+    {
+        decision.failures = 0;
         return decision;
     }
 
@@ -197,6 +213,11 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
 fn answer_pending_question(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
     let intent = turn.parse.intent();
     match (&turn.conversation.state, intent) {
+        (DialogueState::ConfirmAction { pending }, _) => {
+            if !act::answer(turn, pending, decision) {
+                return false;
+            }
+        }
         (DialogueState::ConfirmCancel, Some(Intent::Affirm)) => {
             if turn.facts.subscription.as_ref().is_some_and(|s| s.active) {
                 decision.events.push(EventKind::SubscriptionCancel {

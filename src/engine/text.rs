@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use super::facts::{OrderView, SubscriptionView};
 use super::help::{BUTTON_PREFIX, HelpFact};
 use super::message::Button;
-use crate::domain::{Customer, Language, TicketId};
+use crate::actions::policy::{ChangeCheck, ReturnCheck};
+use crate::domain::{ActionKind, Customer, Language, TicketId};
 use crate::nlu::Intent;
 
 /// A reply, before it is put into words.
@@ -103,6 +104,43 @@ pub enum Reply {
         left: u8,
     },
     LinkExpired,
+    /// The order can be returned: shall the bot start the return?
+    ReturnOffer {
+        order: OrderView,
+        deadline: DateTime<Utc>,
+        action_id: String,
+    },
+    /// The order has not shipped: shall the bot cancel it?
+    CancelOrderOffer {
+        order: OrderView,
+        action_id: String,
+    },
+    ReturnNotPossible {
+        order: OrderView,
+        check: ReturnCheck,
+        window_days: u32,
+    },
+    CancelNotPossible {
+        order: OrderView,
+        check: ChangeCheck,
+    },
+    ActionDone {
+        action: ActionKind,
+        order_id: Option<String>,
+        reference: Option<String>,
+    },
+    ActionAlreadyDone {
+        action: ActionKind,
+        order_id: Option<String>,
+        reference: Option<String>,
+    },
+    /// The backend failed or timed out: nothing was changed, a ticket follows.
+    ActionFailed {
+        action: ActionKind,
+    },
+    ActionDeclined,
+    /// An action button of a proposal that is no longer open.
+    ActionNotPending,
     /// Too many wrong codes: linking is paused until then.
     LinkLocked {
         until: DateTime<Utc>,
@@ -198,6 +236,9 @@ impl Reply {
                     data: format!("{BUTTON_PREFIX}{id}"),
                 })
                 .collect(),
+            Reply::ReturnOffer { action_id, .. } | Reply::CancelOrderOffer { action_id, .. } => {
+                action_buttons(action_id, lang)
+            }
             Reply::AskCsat { .. } => scale(1..=5),
             Reply::AskNps => scale(0..=10),
             _ => Vec::new(),
@@ -213,6 +254,9 @@ impl Reply {
     }
 
     fn render_en(&self) -> String {
+        if let Some(text) = render_action_en(self) {
+            return text;
+        }
         match self {
             Reply::Article { title, body, fact } => article_text(title, body, fact, Language::En),
             Reply::ChooseArticle { first, second } => format!(
@@ -354,10 +398,14 @@ impl Reply {
                 "Someone typed several wrong codes while trying to link a chat to your account (customer {customer}). Linking is paused until {}. If this was not you, no action is needed; your account was not linked.",
                 clock_time(until)
             ),
+            _ => String::new(),
         }
     }
 
     fn render_zh(&self) -> String {
+        if let Some(text) = render_action_zh(self) {
+            return text;
+        }
         match self {
             Reply::Article { title, body, fact } => article_text(title, body, fact, Language::Zh),
             Reply::ChooseArticle { first, second } => format!(
@@ -482,6 +530,7 @@ impl Reply {
                 "有人在尝试将对话关联到您的账户（客户 {customer}）时多次输入了错误的验证码。关联已暂停至 {}。您的账户没有被关联。",
                 clock_time(until)
             ),
+            _ => String::new(),
         }
     }
 }
@@ -672,5 +721,207 @@ fn plan_name(plan: crate::domain::Plan) -> &'static str {
         crate::domain::Plan::Basic => "Basic",
         crate::domain::Plan::Plus => "Plus",
         crate::domain::Plan::Premium => "Premium",
+/// "Yes" and "No" buttons carrying the id of the proposed action.
+fn action_buttons(action_id: &str, lang: Language) -> Vec<Button> {
+    let (yes, no) = match lang {
+        Language::Zh => ("是", "否"),
+        Language::En => ("Yes", "No"),
+    };
+    vec![
+        Button {
+            label: yes.into(),
+            data: format!("{}yes:{action_id}", crate::actions::BUTTON_PREFIX),
+        },
+        Button {
+            label: no.into(),
+            data: format!("{}no:{action_id}", crate::actions::BUTTON_PREFIX),
+        },
+    ]
+}
+
+fn action_en(action: ActionKind) -> &'static str {
+    match action {
+        ActionKind::CancelOrder => "cancel the order",
+        ActionKind::ChangeAddress => "change the delivery address",
+        ActionKind::StartReturn => "start the return",
+        ActionKind::ResendInvoice => "resend the invoice",
+        ActionKind::PasswordReset => "send the password-reset link",
+        ActionKind::PausePlan => "pause your plan",
+        ActionKind::ChangePlan => "change your plan",
+        ActionKind::Unsubscribe => "unsubscribe you from marketing emails",
+        ActionKind::DeleteAccount => "delete your account",
+    }
+}
+
+fn action_zh(action: ActionKind) -> &'static str {
+    match action {
+        ActionKind::CancelOrder => "取消订单",
+        ActionKind::ChangeAddress => "修改收货地址",
+        ActionKind::StartReturn => "办理退货",
+        ActionKind::ResendInvoice => "重新发送发票",
+        ActionKind::PasswordReset => "发送重置密码链接",
+        ActionKind::PausePlan => "暂停套餐",
+        ActionKind::ChangePlan => "更改套餐",
+        ActionKind::Unsubscribe => "退订营销邮件",
+        ActionKind::DeleteAccount => "删除账户",
+    }
+}
+
+fn order_en(o: &OrderView) -> String {
+    format!(
+        "{} from {} ({}, {})",
+        o.order_id,
+        date(o.placed),
+        o.items.join(", "),
+        money(o.amount)
+    )
+}
+
+fn order_zh(o: &OrderView) -> String {
+    format!("{}（{}，{}）", o.order_id, date(o.placed), money(o.amount))
+}
+
+fn render_action_en(reply: &Reply) -> Option<String> {
+    Some(match reply {
+        Reply::ReturnOffer { order, deadline, .. } => format!(
+            "Your latest order {} was delivered on {}, so it is within the return window until {}. Shall I start the return now?",
+            order_en(order),
+            date(order.status_since),
+            date(*deadline)
+        ),
+        Reply::CancelOrderOffer { order, .. } => format!(
+            "Your order {} has not shipped yet, so I can cancel it free of charge. Shall I cancel the order?",
+            order_en(order)
+        ),
+        Reply::ReturnNotPossible { order, check, window_days } => match check {
+            ReturnCheck::WindowClosed { deadline } => format!(
+                "Your latest order {} was delivered on {}; the {window_days}-day return window ended on {}, so I can't start a return myself. If the item is faulty, a person from our team can still help.",
+                order_en(order),
+                date(order.status_since),
+                date(*deadline)
+            ),
+            ReturnCheck::InTransit => format!(
+                "Your latest order {} is on its way. Once it is delivered you have {window_days} days to return it.",
+                order_en(order)
+            ),
+            ReturnCheck::AlreadyReturned => format!(
+                "A return for order {} is already started{}.",
+                order.order_id,
+                order.return_code.as_deref().filter(|c| !c.is_empty()).map(|c| format!(" (return code {c})")).unwrap_or_default()
+            ),
+            _ => format!("Order {} is cancelled, so there is nothing to return.", order.order_id),
+        },
+        Reply::CancelNotPossible { order, check } => match check {
+            ChangeCheck::AlreadyCancelled => format!("Order {} is already cancelled.", order.order_id),
+            _ => format!(
+                "Order {} has already shipped, so it can no longer be cancelled; once it arrives you can return it.",
+                order_en(order)
+            ),
+        },
+        Reply::ActionDone { action, order_id, reference } => done_en(*action, order_id.as_deref(), reference.as_deref()),
+        Reply::ActionAlreadyDone { action, order_id, reference } => format!(
+            "That's already done, nothing more to do. {}",
+            done_en(*action, order_id.as_deref(), reference.as_deref())
+        ),
+        Reply::ActionFailed { action } => format!(
+            "Sorry, I couldn't {} just now: our shop system did not answer. Nothing has been changed.",
+            action_en(*action)
+        ),
+        Reply::ActionDeclined => "All right, I haven't changed anything.".into(),
+        Reply::ActionNotPending => "That question is no longer open, so I haven't changed anything. Ask me again if you still need it.".into(),
+        _ => return None,
+    })
+}
+
+fn done_en(action: ActionKind, order_id: Option<&str>, reference: Option<&str>) -> String {
+    let order = order_id.unwrap_or("your order");
+    let code = reference.unwrap_or("-");
+    match action {
+        ActionKind::StartReturn => format!(
+            "Your return for order {order} is started. Your return code is {code}: write it on the parcel and send it back within 14 days; the refund follows once it arrives."
+        ),
+        ActionKind::CancelOrder => format!(
+            "Order {order} is cancelled; the refund goes back to your payment method within 2 working days."
+        ),
+        other => format!(
+            "Done: I did {} (reference {code}).",
+            action_en(other).trim_start_matches("your ")
+        ),
+    }
+}
+
+fn render_action_zh(reply: &Reply) -> Option<String> {
+    Some(match reply {
+        Reply::ReturnOffer {
+            order, deadline, ..
+        } => format!(
+            "您最近的订单 {}已于 {} 送达，仍在退货期内（截至 {}）。现在为您办理退货吗？",
+            order_zh(order),
+            date(order.status_since),
+            date(*deadline)
+        ),
+        Reply::CancelOrderOffer { order, .. } => format!(
+            "您的订单 {}尚未发货，可以免费取消。要为您取消这个订单吗？",
+            order_zh(order)
+        ),
+        Reply::ReturnNotPossible {
+            order,
+            check,
+            window_days,
+        } => match check {
+            ReturnCheck::WindowClosed { deadline } => format!(
+                "您最近的订单 {}已于 {} 送达，{window_days} 天退货期已于 {} 结束，无法办理退货。如商品有质量问题，工作人员仍可为您处理。",
+                order_zh(order),
+                date(order.status_since),
+                date(*deadline)
+            ),
+            ReturnCheck::InTransit => format!(
+                "您最近的订单 {}正在配送中，送达后 {window_days} 天内可以退货。",
+                order_zh(order)
+            ),
+            ReturnCheck::AlreadyReturned => format!("订单 {} 的退货已在办理中。", order.order_id),
+            _ => format!("订单 {} 已取消，无需退货。", order.order_id),
+        },
+        Reply::CancelNotPossible { order, check } => match check {
+            ChangeCheck::AlreadyCancelled => format!("订单 {} 已经取消。", order.order_id),
+            _ => format!(
+                "订单 {} 已发货，无法取消；收到后可以申请退货。",
+                order_zh(order)
+            ),
+        },
+        Reply::ActionDone {
+            action,
+            order_id,
+            reference,
+        } => done_zh(*action, order_id.as_deref(), reference.as_deref()),
+        Reply::ActionAlreadyDone {
+            action,
+            order_id,
+            reference,
+        } => format!(
+            "这件事已经办好了，无需重复操作。{}",
+            done_zh(*action, order_id.as_deref(), reference.as_deref())
+        ),
+        Reply::ActionFailed { action } => format!(
+            "抱歉，暂时无法为您{}：商城系统没有响应。没有做任何更改。",
+            action_zh(*action)
+        ),
+        Reply::ActionDeclined => "好的，没有做任何更改。".into(),
+        Reply::ActionNotPending => "该请求已失效，没有做任何更改。如仍需要，请再告诉我。".into(),
+        _ => return None,
+    })
+}
+
+fn done_zh(action: ActionKind, order_id: Option<&str>, reference: Option<&str>) -> String {
+    let order = order_id.unwrap_or("您的订单");
+    let code = reference.unwrap_or("-");
+    match action {
+        ActionKind::StartReturn => format!(
+            "订单 {order} 的退货已办理，退货码为 {code}：请写在包裹上并在 14 天内寄回，收到后即为您退款。"
+        ),
+        ActionKind::CancelOrder => {
+            format!("订单 {order} 已取消，款项将在 2 个工作日内退回原支付方式。")
+        }
+        other => format!("已为您{}（编号 {code}）。", action_zh(other)),
     }
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: scripted conversations through the engine, the store's
 //! durability, and the real `crmbot` binary driven like a user would.
 
+mod actions;
 mod api;
 mod architecture;
 mod cli;
