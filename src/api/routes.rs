@@ -215,6 +215,7 @@ pub async fn post_chat(
             },
             body: MessageBody::Text(request.text),
             at,
+            origin: Default::default(),
         })
         .await;
     let replies: Vec<Value> = outcome

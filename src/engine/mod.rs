@@ -9,11 +9,13 @@
 pub mod command;
 pub mod dialogue;
 pub mod facts;
+mod handoff;
 mod linking;
 pub mod message;
 pub mod respond;
 mod staff;
 pub mod text;
+mod waiting;
 
 use std::sync::Arc;
 
@@ -40,7 +42,11 @@ use crate::training::{self, ModelsHandle};
 use command::Command;
 use dialogue::{Conversation, DialogueState};
 use facts::{CustomerFacts, OrderLookup};
-pub use message::{Address, Body, Button, Image, Inbound, Outbound, Outcome, Sender};
+pub use handoff::{HANDLED_DAYS, describe as describe_attachment};
+pub use message::{
+    Address, Attachment, AttachmentKind, Body, Button, Image, Inbound, Origin, Outbound, Outcome,
+    Sender, SpaceOp,
+};
 use respond::{CustomerTurn, Decision};
 pub use staff::StaffActor;
 use text::Reply;
@@ -78,7 +84,7 @@ pub struct Engine {
 }
 
 /// Who is speaking, once resolved.
-enum Actor {
+pub(super) enum Actor {
     Customer(Customer),
     Staff(StaffActor),
 }
@@ -115,7 +121,23 @@ impl Engine {
         let started = std::time::Instant::now();
         let result = {
             let _working = self.deps.quiesce.read().await;
-            self.try_handle(inbound).await
+            if !self.first_delivery(&inbound) {
+                tracing::info!(channel = %from.channel, "repeated update; already answered");
+                return Outcome::default();
+            }
+            let repeatable = inbound.origin.update.is_some();
+            let result = self.try_handle(inbound).await;
+            // The handled mark reaches the disk before anything is answered.
+            match (repeatable, result) {
+                (true, Ok(outcome)) => self
+                    .deps
+                    .store
+                    .durable()
+                    .await
+                    .map(|_| outcome)
+                    .map_err(EngineError::from),
+                (_, other) => other,
+            }
         };
         self.deps
             .metrics
@@ -164,6 +186,11 @@ impl Engine {
             Body::Unsupported(what) => {
                 return Ok(say(Reply::Unsupported { what: what.clone() }, lang));
             }
+            Body::Attachment(attachment) => {
+                return self
+                    .handle_attachment(actor, &inbound, attachment, &from)
+                    .await;
+            }
         };
         let chars = text.chars().count();
         let max = self.deps.settings.engine.max_message_chars;
@@ -188,8 +215,15 @@ impl Engine {
                     }
                     None => (None, Some(self.deps.nlu.parse(&text))),
                 };
+                let here = self.ticket_here(&inbound)?;
+                if let (None, Some(ticket)) = (&command, here) {
+                    let messages = self
+                        .staff_in_space(&staff, &from, ticket, &text, inbound.at)
+                        .await?;
+                    return Ok(Outcome { messages });
+                }
                 let messages = self
-                    .handle_staff(&staff, &from, command, parse.as_ref(), inbound.at)
+                    .handle_staff(&staff, &from, command, parse.as_ref(), here, inbound.at)
                     .await?;
                 Ok(Outcome { messages })
             }
@@ -345,6 +379,15 @@ impl Engine {
             }
         }
 
+        let waiting_on = match conversation.state {
+            DialogueState::WithHuman { ticket } => store
+                .ticket(ticket)?
+                .filter(|t| t.state != TicketState::Resolved),
+            _ => None,
+        };
+        let ticket_claimed = waiting_on
+            .as_ref()
+            .is_some_and(|t| t.state == TicketState::Claimed);
         let risk = self.customer_risk(customer.id)?;
         let events = if respond::needs_history(&parse, &conversation, risk.as_ref()) {
             store.events_of(customer.id)?
@@ -371,9 +414,21 @@ impl Engine {
             template: &template,
             offer_acceptances: &acceptances,
             recommendation: recommendation.as_ref(),
+            ticket_claimed,
             now: at,
         });
-        let messages = self
+        let mut decision = decision;
+        let reopened = match (&waiting_on, &decision.open_ticket, decision.asked) {
+            (None, None, None) => self.maybe_reopen(&conversation, &parse, at)?,
+            _ => None,
+        };
+        if let Some(t) = &reopened {
+            decision.replies = vec![Reply::Handoff(text::HandoffText::Reopened { ticket: t.id })];
+            decision.state = DialogueState::WithHuman { ticket: t.id };
+            conversation.resolved = None;
+        }
+        let relay_ticket = waiting_on.as_ref().or(reopened.as_ref()).map(|t| t.id);
+        let mut messages = self
             .apply(
                 &facts,
                 from,
@@ -386,6 +441,15 @@ impl Engine {
                 lang,
             )
             .await?;
+        if let Some(ticket) = relay_ticket {
+            messages.extend(self.relay_to_staff(
+                ticket,
+                &facts.customer,
+                text,
+                None,
+                reopened.is_some(),
+            )?);
+        }
         Ok(Outcome { messages })
     }
 
@@ -664,19 +728,12 @@ impl Engine {
                 text,
                 buttons: reply.buttons(lang),
                 image: None,
+                attachment: None,
+                space: None,
             })
             .collect();
         if let Some(ticket) = opened {
-            let card = self.ticket_card(&ticket, &facts.customer)?;
-            for to in &self.deps.settings.escalation.notify {
-                messages.push(Outbound::text(
-                    Address {
-                        channel: to.channel,
-                        chat: to.chat.clone(),
-                    },
-                    card.clone(),
-                ));
-            }
+            messages.extend(self.card_messages(&ticket, &facts.customer)?);
         }
         if self
             .deps

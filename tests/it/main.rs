@@ -9,6 +9,7 @@ mod crash;
 mod data;
 mod discord;
 mod fakes;
+mod handoff;
 mod insights;
 mod routing;
 mod store;
