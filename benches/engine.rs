@@ -82,6 +82,7 @@ fn decide(c: &mut Criterion) {
                     offer_acceptances: &no_acceptances,
                     recommendation: None,
                     help: &crmbot::engine::help::HelpPick::Nothing,
+                    ticket_claimed: false,
                     now: spec().as_of,
                 });
                 let rendered: usize = decision
@@ -126,6 +127,7 @@ async fn run_conversations(engine: &Engine, total: u64) -> Vec<Duration> {
                         sender: Sender::Customer(CustomerId(1 + conv % 190)),
                         body: Body::Text(text.into()),
                         at: Utc::now(),
+                        origin: Default::default(),
                     })
                     .await;
                 latencies.push(start.elapsed());

@@ -15,6 +15,7 @@ pub use crate::api::HttpSettings;
 use crate::domain::{Language, StaffRole};
 pub use crate::models::pipeline::ModelSettings;
 pub use crate::routing::escalation::{Destination, EscalationSettings};
+pub use crate::routing::handoff::HandoffSettings;
 pub use crate::routing::offers::OfferSettings;
 pub use crate::routing::surveys::SurveySettings;
 
@@ -36,6 +37,8 @@ pub struct Settings {
     pub staff: Vec<StaffMember>,
     /// When conversations go to a person, and where staff hear of it.
     pub escalation: EscalationSettings,
+    /// Hand-off to a person: reopening, internal notes, auto-close.
+    pub handoff: HandoffSettings,
     /// Chat platforms served by `crmbot run`.
     pub channels: ChannelSettings,
     /// The offer catalogue and its holdout group.
@@ -68,6 +71,7 @@ impl Default for Settings {
             help: crate::knowledge::HelpSettings::default(),
             staff: Vec::new(),
             escalation: EscalationSettings::default(),
+            handoff: HandoffSettings::default(),
             channels: ChannelSettings::default(),
             offers: OfferSettings::default(),
             surveys: SurveySettings::default(),

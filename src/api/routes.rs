@@ -254,6 +254,7 @@ pub async fn post_chat(
             },
             body: MessageBody::Text(request.text),
             at,
+            origin: Default::default(),
         })
         .await;
     let replies: Vec<Value> = outcome

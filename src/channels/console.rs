@@ -128,6 +128,7 @@ pub async fn run(
             sender: identity.sender(),
             body,
             at: clock.now(),
+            origin: Default::default(),
         };
         let outcome = engine.handle(inbound).await;
         print_outcome(&outcome, &identity.chat(), output)?;

@@ -350,6 +350,7 @@ pub fn translate(
         sender: sender(&message.author),
         body,
         at: now,
+        origin: Default::default(),
     })
 }
 
@@ -406,6 +407,7 @@ impl Handler {
             sender: sender(&interaction.user),
             body: Body::Text(command_text(&interaction)),
             at: self.now(),
+            origin: Default::default(),
         };
         queue(
             &self.lanes,
@@ -430,6 +432,7 @@ impl Handler {
             sender: sender(&interaction.user),
             body: Body::Button(interaction.data.custom_id.clone()),
             at: self.now(),
+            origin: Default::default(),
         };
         queue(&self.lanes, DiscordInbound::Component(inbound));
     }
@@ -717,6 +720,8 @@ mod tests {
                 png: vec![1, 2, 3],
                 caption: "Revenue".into(),
             }),
+            attachment: None,
+            space: None,
         };
         let parts = split(message);
         assert_eq!(parts.len(), 3);

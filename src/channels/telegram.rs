@@ -149,6 +149,7 @@ pub fn translate(
                     },
                     body: Body::Button(data),
                     at: now,
+                    origin: Default::default(),
                 },
                 callback: Some(q.id.clone()),
             });
@@ -180,6 +181,7 @@ pub fn translate(
             },
             body,
             at: now,
+            origin: Default::default(),
         },
         callback: None,
     })

@@ -24,14 +24,20 @@ pub enum Command {
     Kpi(Option<String>),
     /// `/report churn`
     ReportChurn,
-    /// `/claim ID`
-    Claim(TicketId),
+    /// `/claim [ID]` (no id: the ticket of the thread it is typed in)
+    Claim(Option<TicketId>),
+    /// `/takeover ID`: claim a ticket a colleague holds, after being asked.
+    TakeOver(TicketId),
     /// `/reply ID TEXT`
     Reply(TicketId, String),
-    /// `/resolve ID [NOTE]`
-    Resolve(TicketId, Option<String>),
-    /// `/transfer ID STAFF`
-    Transfer(TicketId, String),
+    /// `/resolve [ID] [NOTE]`
+    Resolve(Option<TicketId>, Option<String>),
+    /// `/transfer [ID] [STAFF]` (no staff: a pick list)
+    Transfer(Option<TicketId>, Option<String>),
+    /// `/thread [ID]`: where plain text goes in the console (the ticket's customer).
+    Thread(Option<TicketId>),
+    /// `/snippet NAME`: send a saved reply in the ticket's thread; `/snippet` lists them.
+    Snippet(Option<String>),
     /// `/mine`: the staff member's book of business.
     Mine,
     /// `/assign CUSTOMER STAFF`
@@ -113,7 +119,10 @@ pub fn parse(text: &str) -> Option<Result<Command, CommandError>> {
                 _ => Err(CommandError::Usage("/call CUSTOMER [NOTE]")),
             }
         }
-        "claim" => ticket(words.next(), "/claim TICKET").map(Command::Claim),
+        "claim" => optional_ticket(words.next(), "/claim [TICKET]").map(Command::Claim),
+        "takeover" => ticket(words.next(), "/takeover TICKET").map(Command::TakeOver),
+        "thread" => optional_ticket(words.next(), "/thread [TICKET]").map(Command::Thread),
+        "snippet" => Ok(Command::Snippet(words.next().map(str::to_owned))),
         "reply" => {
             let id = ticket(words.next(), "/reply TICKET TEXT");
             let body = args
@@ -126,22 +135,41 @@ pub fn parse(text: &str) -> Option<Result<Command, CommandError>> {
             }
         }
         "resolve" => {
-            let id = ticket(words.next(), "/resolve TICKET [NOTE]");
-            let note = args
-                .split_once(char::is_whitespace)
-                .map(|(_, t)| t.trim().to_owned())
-                .filter(|t| !t.is_empty());
-            id.map(|id| Command::Resolve(id, note))
+            let (id, rest) = leading_ticket(args);
+            let note = Some(rest.to_owned()).filter(|t| !t.is_empty());
+            Ok(Command::Resolve(id, note))
         }
         "transfer" => {
-            let id = ticket(words.next(), "/transfer TICKET STAFF");
-            match (id, words.next()) {
-                (Ok(id), Some(to)) => Ok(Command::Transfer(id, to.to_owned())),
-                _ => Err(CommandError::Usage("/transfer TICKET STAFF")),
-            }
+            let (id, rest) = leading_ticket(args);
+            let to = rest.split_whitespace().next().map(str::to_owned);
+            Ok(Command::Transfer(id, to))
         }
         other => Err(CommandError::Unknown(other.to_owned())),
     })
+}
+
+/// `None` for no word, the ticket for a number, a usage error for anything else.
+fn optional_ticket(
+    word: Option<&str>,
+    usage: &'static str,
+) -> Result<Option<TicketId>, CommandError> {
+    match word {
+        None => Ok(None),
+        Some(w) => w
+            .trim_start_matches('#')
+            .parse::<TicketId>()
+            .map(Some)
+            .map_err(|_| CommandError::Usage(usage)),
+    }
+}
+
+/// A ticket number at the start of `args` (if the first word is one) and the rest.
+fn leading_ticket(args: &str) -> (Option<TicketId>, &str) {
+    let (first, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    match first.trim_start_matches('#').parse::<TicketId>() {
+        Ok(id) if !first.is_empty() => (Some(id), rest.trim()),
+        _ => (None, args.trim()),
+    }
 }
 
 #[cfg(test)]
@@ -163,14 +191,26 @@ mod tests {
                 top: Some(5)
             }))
         );
-        assert_eq!(parse("/resolve 4"), Some(Ok(Command::Resolve(4, None))));
+        assert_eq!(
+            parse("/resolve 4"),
+            Some(Ok(Command::Resolve(Some(4), None)))
+        );
+        assert_eq!(
+            parse("/resolve refunded in full"),
+            Some(Ok(Command::Resolve(None, Some("refunded in full".into()))))
+        );
+        assert_eq!(parse("/claim"), Some(Ok(Command::Claim(None))));
+        assert_eq!(
+            parse("/transfer 3 bob"),
+            Some(Ok(Command::Transfer(Some(3), Some("bob".into()))))
+        );
     }
 
     #[test]
     fn malformed_commands_say_how_to_use_them() {
         assert_eq!(
             parse("/claim abc"),
-            Some(Err(CommandError::Usage("/claim TICKET")))
+            Some(Err(CommandError::Usage("/claim [TICKET]")))
         );
         assert_eq!(
             parse("/reply 3"),

@@ -77,4 +77,8 @@ pub struct Conversation {
     /// An account-linking attempt in progress (leads only).
     #[serde(default)]
     pub pending_link: Option<super::linking::PendingLink>,
+    /// The ticket last resolved in this conversation and when: a message soon after
+    /// reopens it (see `[handoff] reopen_hours`).
+    #[serde(default)]
+    pub resolved: Option<(TicketId, DateTime<Utc>)>,
 }

@@ -30,6 +30,54 @@ pub enum Body {
     Unsupported(String),
     /// A button press, with the data the engine put on the button.
     Button(String),
+    /// A photo, file, sticker or voice note the platform holds (the bytes stay there).
+    Attachment(Attachment),
+}
+
+/// What kind of thing was attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    Photo,
+    File,
+    Sticker,
+    Voice,
+}
+
+impl AttachmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttachmentKind::Photo => "photo",
+            AttachmentKind::File => "file",
+            AttachmentKind::Sticker => "sticker",
+            AttachmentKind::Voice => "voice",
+        }
+    }
+}
+
+/// An attachment as the platform names it: relayed by reference (Telegram file id) or by
+/// URL (Discord CDN), never stored as bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub kind: AttachmentKind,
+    /// The platform's file id (Telegram) or the file's URL (Discord).
+    pub file: String,
+    pub mime: Option<String>,
+    pub size: Option<u64>,
+    /// The text sent with it, if any.
+    pub caption: Option<String>,
+}
+
+/// Where on the platform an inbound message came from, beyond its chat.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The platform's id of this delivery (Telegram `update_id`, Discord message or
+    /// interaction id): the engine answers each at most once.
+    pub update: Option<String>,
+    /// The platform's id of the message itself.
+    pub message: Option<String>,
+    /// The message this one answers (Telegram `reply_to_message`).
+    pub reply_to: Option<String>,
 }
 
 /// One inbound message.
@@ -41,6 +89,8 @@ pub struct Inbound {
     pub sender: Sender,
     pub body: Body,
     pub at: DateTime<Utc>,
+    /// Platform ids of the delivery (dedupe, replies to relayed messages).
+    pub origin: Origin,
 }
 
 /// Where an outbound message goes.
@@ -72,6 +122,29 @@ pub struct Outbound {
     pub text: String,
     pub buttons: Vec<Button>,
     pub image: Option<Image>,
+    /// A platform file relayed with the text (a customer's photo, a staff member's file).
+    pub attachment: Option<Attachment>,
+    /// What the adapter does with the ticket's conversation space along with this message.
+    pub space: Option<SpaceOp>,
+}
+
+/// A ticket's conversation space (a Discord thread, a Telegram forum topic) and what to do
+/// with it. Adapters that open one report it with [`crate::engine::Engine::space_opened`];
+/// those that cannot post into the chat itself and report the message with
+/// [`crate::engine::Engine::message_posted`], so replies to it reach the ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpaceOp {
+    /// Post this card and open a space for the ticket on it.
+    Open {
+        ticket: crate::domain::TicketId,
+        title: String,
+    },
+    /// A message belonging to the ticket (report its id).
+    Post { ticket: crate::domain::TicketId },
+    /// The ticket is resolved: close (archive) the space after posting.
+    Close { ticket: crate::domain::TicketId },
+    /// The customer came back: reopen the space before posting.
+    Reopen { ticket: crate::domain::TicketId },
 }
 
 impl Outbound {
@@ -81,6 +154,8 @@ impl Outbound {
             text: text.into(),
             buttons: Vec::new(),
             image: None,
+            attachment: None,
+            space: None,
         }
     }
 }

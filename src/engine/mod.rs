@@ -6,20 +6,22 @@
 //! the shell around it that resolves who is speaking, loads their facts from the store,
 //! applies the decision and logs every message in and out before replying.
 
-mod book;
 mod act;
+mod book;
 pub mod command;
 pub mod dialogue;
 mod execute;
 pub mod facts;
-mod link_guard;
+mod handoff;
 pub mod help;
+mod link_guard;
 mod linking;
 pub mod message;
 mod questions;
 pub mod respond;
 mod staff;
 pub mod text;
+mod waiting;
 
 use std::sync::Arc;
 
@@ -46,7 +48,11 @@ use crate::training::{self, ModelsHandle};
 use command::Command;
 use dialogue::{Conversation, DialogueState};
 use facts::{CustomerFacts, OrderLookup};
-pub use message::{Address, Body, Button, Image, Inbound, Outbound, Outcome, Sender};
+pub use handoff::{HANDLED_DAYS, describe as describe_attachment};
+pub use message::{
+    Address, Attachment, AttachmentKind, Body, Button, Image, Inbound, Origin, Outbound, Outcome,
+    Sender, SpaceOp,
+};
 use respond::{CustomerTurn, Decision};
 pub use staff::StaffActor;
 use text::Reply;
@@ -88,7 +94,7 @@ pub struct Engine {
 }
 
 /// Who is speaking, once resolved.
-enum Actor {
+pub(super) enum Actor {
     Customer(Customer),
     Staff(StaffActor),
 }
@@ -125,7 +131,23 @@ impl Engine {
         let started = std::time::Instant::now();
         let result = {
             let _working = self.deps.quiesce.read().await;
-            self.try_handle(inbound).await
+            if !self.first_delivery(&inbound) {
+                tracing::info!(channel = %from.channel, "repeated update; already answered");
+                return Outcome::default();
+            }
+            let repeatable = inbound.origin.update.is_some();
+            let result = self.try_handle(inbound).await;
+            // The handled mark reaches the disk before anything is answered.
+            match (repeatable, result) {
+                (true, Ok(outcome)) => self
+                    .deps
+                    .store
+                    .durable()
+                    .await
+                    .map(|_| outcome)
+                    .map_err(EngineError::from),
+                (_, other) => other,
+            }
         };
         self.deps
             .metrics
@@ -174,6 +196,11 @@ impl Engine {
             Body::Unsupported(what) => {
                 return Ok(say(Reply::Unsupported { what: what.clone() }, lang));
             }
+            Body::Attachment(attachment) => {
+                return self
+                    .handle_attachment(actor, &inbound, attachment, &from)
+                    .await;
+            }
         };
         let chars = text.chars().count();
         let max = self.deps.settings.engine.max_message_chars;
@@ -198,8 +225,15 @@ impl Engine {
                     }
                     None => (None, Some(self.deps.nlu.parse(&text))),
                 };
+                let here = self.ticket_here(&inbound)?;
+                if let (None, Some(ticket)) = (&command, here) {
+                    let messages = self
+                        .staff_in_space(&staff, &from, ticket, &text, inbound.at)
+                        .await?;
+                    return Ok(Outcome { messages });
+                }
                 let messages = self
-                    .handle_staff(&staff, &from, command, parse.as_ref(), inbound.at)
+                    .handle_staff(&staff, &from, command, parse.as_ref(), here, inbound.at)
                     .await?;
                 Ok(Outcome { messages })
             }
@@ -355,6 +389,15 @@ impl Engine {
             }
         }
 
+        let waiting_on = match conversation.state {
+            DialogueState::WithHuman { ticket } => store
+                .ticket(ticket)?
+                .filter(|t| t.state != TicketState::Resolved),
+            _ => None,
+        };
+        let ticket_claimed = waiting_on
+            .as_ref()
+            .is_some_and(|t| t.state == TicketState::Claimed);
         let risk = self.customer_risk(customer.id)?;
         let help_pick = help::pick(&self.deps.help, &parse, text);
         let events = if respond::needs_history(&parse, &conversation, risk.as_ref())
@@ -386,10 +429,21 @@ impl Engine {
             offer_acceptances: &acceptances,
             recommendation: recommendation.as_ref(),
             help: &help_pick,
+            ticket_claimed,
             now: at,
         });
         self.carry_out(&facts, &mut decision, at).await?;
-        let messages = self
+        let reopened = match (&waiting_on, &decision.open_ticket, decision.asked) {
+            (None, None, None) => self.maybe_reopen(&conversation, &parse, at)?,
+            _ => None,
+        };
+        if let Some(t) = &reopened {
+            decision.replies = vec![Reply::Handoff(text::HandoffText::Reopened { ticket: t.id })];
+            decision.state = DialogueState::WithHuman { ticket: t.id };
+            conversation.resolved = None;
+        }
+        let relay_ticket = waiting_on.as_ref().or(reopened.as_ref()).map(|t| t.id);
+        let mut messages = self
             .apply(
                 &facts,
                 from,
@@ -402,6 +456,15 @@ impl Engine {
                 lang,
             )
             .await?;
+        if let Some(ticket) = relay_ticket {
+            messages.extend(self.relay_to_staff(
+                ticket,
+                &facts.customer,
+                text,
+                None,
+                reopened.is_some(),
+            )?);
+        }
         Ok(Outcome { messages })
     }
 
@@ -686,19 +749,12 @@ impl Engine {
                 text,
                 buttons: reply.buttons(lang),
                 image: None,
+                attachment: None,
+                space: None,
             })
             .collect();
         if let Some(ticket) = opened {
-            let card = self.ticket_card(&ticket, &facts.customer)?;
-            for to in &self.deps.settings.escalation.notify {
-                messages.push(Outbound::text(
-                    Address {
-                        channel: to.channel,
-                        chat: to.chat.clone(),
-                    },
-                    card.clone(),
-                ));
-            }
+            messages.extend(self.card_messages(&ticket, &facts.customer)?);
         }
         if self
             .deps

@@ -51,6 +51,8 @@ pub struct CustomerTurn<'a> {
     pub recommendation: Option<&'a Recommendation>,
     /// What the help centre offers for this message.
     pub help: &'a HelpPick,
+    /// Whether a person holds the open ticket of this conversation (if there is one).
+    pub ticket_claimed: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -134,11 +136,9 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
         article: None,
     };
 
-    // A person holds the conversation: acknowledge only.
+    // A ticket is open: the bot helps while it waits, then only relays.
     if let DialogueState::WithHuman { ticket } = turn.conversation.state {
-        decision.state = turn.conversation.state.clone();
-        decision.replies.push(Reply::WithHuman { ticket });
-        return decision;
+        return super::waiting::decide(turn, ticket, decision);
     }
     if act::stale_press(turn, &mut decision) || answer_pending_question(turn, &mut decision) {
         return decision;
@@ -445,7 +445,7 @@ fn maybe_survey(turn: &CustomerTurn<'_>, decision: &mut Decision) {
     }
 }
 
-fn answer_intent(intent: Intent, turn: &CustomerTurn<'_>, decision: &mut Decision) {
+pub(super) fn answer_intent(intent: Intent, turn: &CustomerTurn<'_>, decision: &mut Decision) {
     let facts = turn.facts;
     let lead = facts.customer.is_lead;
     let template = |i: Intent| (turn.template)(i, turn.parse.language).map(Reply::Template);

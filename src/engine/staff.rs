@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::command::Command;
 use super::dialogue::{Conversation, DialogueState};
 use super::facts::CustomerFacts;
+use super::handoff::needs_ticket;
 use super::message::{Address, Image, Outbound};
 use super::text::Reply;
 use super::{Engine, EngineError};
@@ -63,6 +64,9 @@ fn required_role(command: &Command) -> StaffRole {
         | Command::Customer(_)
         | Command::Tickets
         | Command::Claim(_)
+        | Command::TakeOver(_)
+        | Command::Thread(_)
+        | Command::Snippet(_)
         | Command::Reply(..)
         | Command::Resolve(..)
         | Command::Mine
@@ -77,6 +81,119 @@ fn required_role(command: &Command) -> StaffRole {
         | Command::Assign(..) => StaffRole::Manager,
     }
 }
+
+/// Every staff command with the least role it needs, for `/help` (usage, English, Chinese).
+const STAFF_COMMANDS: &[(&str, StaffRole, &str, &str)] = &[
+    (
+        "/tickets",
+        StaffRole::Agent,
+        "open tickets, most urgent first",
+        "未解决工单（最紧急在前）",
+    ),
+    (
+        "/customer ID|EMAIL|NAME",
+        StaffRole::Agent,
+        "customer 360 card",
+        "客户全景卡片",
+    ),
+    (
+        "/claim [ID]",
+        StaffRole::Agent,
+        "take a ticket (asks first if a colleague holds it)",
+        "认领工单（他人负责时会先确认）",
+    ),
+    (
+        "/takeover ID",
+        StaffRole::Agent,
+        "take a ticket a colleague holds",
+        "接手他人负责的工单",
+    ),
+    (
+        "/reply ID TEXT",
+        StaffRole::Agent,
+        "answer a ticket's customer from anywhere",
+        "在任意位置回复工单客户",
+    ),
+    (
+        "/resolve [ID] [NOTE]",
+        StaffRole::Agent,
+        "close a ticket; the customer gets the CSAT question",
+        "解决工单，客户会收到满意度调查",
+    ),
+    (
+        "/thread [ID]",
+        StaffRole::Agent,
+        "console: send what you type to ticket ID's customer",
+        "控制台：将输入内容发给该工单的客户",
+    ),
+    (
+        "/snippet [NAME]",
+        StaffRole::Agent,
+        "send a saved reply in a ticket's thread (no name: the list)",
+        "在工单讨论串中发送快捷回复（不带名称：列表）",
+    ),
+    (
+        "/transfer [ID] [STAFF]",
+        StaffRole::Manager,
+        "hand a ticket to a colleague (no name: pick from a list)",
+        "将工单转交同事（不带名字：从列表选择）",
+    ),
+    (
+        "/atrisk [SEGMENT] [N]",
+        StaffRole::Manager,
+        "customers at risk of churning",
+        "有流失风险的客户",
+    ),
+    (
+        "/segments",
+        StaffRole::Manager,
+        "customer segments",
+        "客户分群",
+    ),
+    (
+        "/kpi [PERIOD]",
+        StaffRole::Manager,
+        "key figures",
+        "关键指标",
+    ),
+    (
+        "/report churn",
+        StaffRole::Manager,
+        "churn charts",
+        "流失报告图表",
+    ),
+    (
+        "/mine",
+        StaffRole::Agent,
+        "your book of business",
+        "我负责的客户",
+    ),
+    (
+        "/assign CUSTOMER STAFF",
+        StaffRole::Manager,
+        "give a customer an owner",
+        "为客户指定负责人",
+    ),
+    (
+        "/note CUSTOMER TEXT",
+        StaffRole::Agent,
+        "a note on a customer",
+        "客户备注",
+    ),
+    (
+        "/task CUSTOMER TEXT",
+        StaffRole::Agent,
+        "a task with a due day (friday, tomorrow, in 3 days)",
+        "带截止日的任务（如 friday、tomorrow）",
+    ),
+    (
+        "/call CUSTOMER [NOTE]",
+        StaffRole::Agent,
+        "log a call",
+        "记录一次通话",
+    ),
+    ("/help", StaffRole::Agent, "this list", "本列表"),
+];
 
 /// Tickets opened and not closed in a customer's history.
 fn open_ticket_ids(events: &[crate::domain::Event]) -> Vec<u64> {
@@ -108,6 +225,8 @@ impl Engine {
                 text: caption.clone(),
                 buttons: Vec::new(),
                 image: Some(Image { png, caption }),
+                attachment: None,
+                space: None,
             }),
             Err(e) => {
                 tracing::warn!(error = %e, "a chart could not be drawn");
@@ -122,6 +241,7 @@ impl Engine {
         from: &Address,
         command: Option<Command>,
         parse: Option<&Parse>,
+        here: Option<u64>,
         at: DateTime<Utc>,
     ) -> Result<Vec<Outbound>, EngineError> {
         if command.is_none()
@@ -158,7 +278,14 @@ impl Engine {
             )));
         }
         let out = match command {
-            Command::Help => say(Reply::Help { staff: true }.render(lang)),
+            Command::Help => {
+                let mine: Vec<(&str, &str, &str)> = STAFF_COMMANDS
+                    .iter()
+                    .filter(|(_, role, _, _)| actor.role >= *role)
+                    .map(|(usage, _, en, zh)| (*usage, *en, *zh))
+                    .collect();
+                say(super::text::staff_help(&mine, lang))
+            }
             Command::Customer(query) => match self.find_customer(&query)? {
                 Some(customer) => {
                     self.audit(at, &actor.name, "customer.view", customer.id, "")?;
@@ -220,10 +347,25 @@ impl Engine {
                 }
                 out
             }
-            Command::Claim(id) => self.claim(actor, id, at, from)?,
+            Command::Claim(id) => match needs_ticket(id, here, "/claim TICKET", from) {
+                Ok(id) => self.claim_ticket(actor, id, at, from, false)?,
+                Err(out) => out,
+            },
+            Command::TakeOver(id) => self.claim_ticket(actor, id, at, from, true)?,
             Command::Reply(id, text) => self.relay(actor, id, text, at, from).await?,
-            Command::Resolve(id, note) => self.resolve(actor, id, note, at, from).await?,
-            Command::Transfer(id, to) => self.transfer(actor, id, &to, at, from)?,
+            Command::Resolve(id, note) => match needs_ticket(id, here, "/resolve TICKET", from) {
+                Ok(id) => self.resolve(actor, id, note, at, from).await?,
+                Err(out) => out,
+            },
+            Command::Transfer(id, to) => {
+                match (needs_ticket(id, here, "/transfer TICKET", from), to) {
+                    (Ok(id), Some(to)) => self.transfer(actor, id, to.as_str(), at, from)?,
+                    (Ok(id), None) => self.transfer_pick(id, from),
+                    (Err(out), _) => out,
+                }
+            }
+            Command::Thread(id) => self.focus(id, here, from)?,
+            Command::Snippet(name) => self.send_snippet(actor, name, here, at, from).await?,
             Command::Mine => say(self.my_book(actor, at)?),
             Command::Assign(who, owner) => say(self.assign(actor, &who, &owner, at)?),
             Command::Note(who, text) => say(self.note(actor, &who, &text, at).await?),
@@ -428,7 +570,7 @@ impl Engine {
         customer: &Customer,
     ) -> Result<String, EngineError> {
         let mut card = format!(
-            "New ticket #{} (P{}) — customer {} {} via {} — {}\nDue {}. Claim it with /claim {}.\nLast messages:\n",
+            "New ticket #{} (P{}) — customer {} {} via {} — {}\nDue {}. {}\nLast messages:\n",
             ticket.id,
             ticket.priority,
             customer.id,
@@ -436,7 +578,7 @@ impl Engine {
             ticket.channel,
             ticket.reasons.join("; "),
             ticket.sla_due.format("%Y-%m-%d %H:%M UTC"),
-            ticket.id,
+            super::text::HandoffText::CardHint.render(Language::En),
         );
         for i in self
             .deps
@@ -458,20 +600,29 @@ impl Engine {
     }
 
     fn ticket_list(&self) -> Result<String, EngineError> {
-        let open: Vec<Ticket> = self
+        let mut open: Vec<Ticket> = self
             .deps
             .store
             .tickets(None)?
             .into_iter()
             .filter(|t| t.state != TicketState::Resolved)
             .collect();
+        open.sort_by_key(|t| (t.priority, t.sla_due, t.id));
         if open.is_empty() {
             return Ok("No open tickets.".into());
         }
         let mut text = format!("Open tickets ({}):\n", open.len());
         for t in open {
+            let name = self
+                .deps
+                .store
+                .customer(t.customer)?
+                .map(|c| c.name)
+                .filter(|n| !n.is_empty())
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
             text.push_str(&format!(
-                "#{} P{} {} customer {} via {} — {} — due {}{}\n",
+                "#{} P{} {} customer {}{name} via {} — {} — due {}{}\n",
                 t.id,
                 t.priority,
                 t.state.as_str(),
@@ -488,7 +639,7 @@ impl Engine {
         Ok(text.trim_end().to_owned())
     }
 
-    fn ticket_for_action(
+    pub(super) fn ticket_for_action(
         &self,
         id: u64,
         from: &Address,
@@ -506,33 +657,7 @@ impl Engine {
         })
     }
 
-    fn claim(
-        &self,
-        actor: &StaffActor,
-        id: u64,
-        at: DateTime<Utc>,
-        from: &Address,
-    ) -> Result<Vec<Outbound>, EngineError> {
-        let mut ticket = match self.ticket_for_action(id, from)? {
-            Ok(t) => t,
-            Err(out) => return Ok(out),
-        };
-        ticket.claim(&actor.name, at);
-        self.deps.store.put_ticket(&ticket)?;
-        self.audit(
-            at,
-            &actor.name,
-            "ticket.claim",
-            ticket.customer,
-            &format!("ticket:{id}"),
-        )?;
-        Ok(vec![Outbound::text(
-            from.clone(),
-            format!("You hold ticket #{id} now. Answer with /reply {id} TEXT."),
-        )])
-    }
-
-    async fn relay(
+    pub(super) async fn relay(
         &self,
         actor: &StaffActor,
         id: u64,
@@ -603,10 +728,16 @@ impl Engine {
         if conversation.state == (DialogueState::WithHuman { ticket: id }) {
             conversation.state = DialogueState::Idle;
         }
-        let mut out = vec![Outbound::text(
-            from.clone(),
-            format!("Ticket #{id} is resolved."),
-        )];
+        conversation.resolved = Some((id, at));
+        let closing = self.close_spaces(&ticket, &actor.name, from)?;
+        let mut out = Vec::new();
+        if !closing.iter().any(|m| &m.to == from) {
+            out.push(Outbound::text(
+                from.clone(),
+                format!("Ticket #{id} is resolved."),
+            ));
+        }
+        out.extend(closing);
         let customer = self.deps.store.customer(ticket.customer)?;
         let events = self.deps.store.events_of(ticket.customer)?;
         let due = customer.as_ref().is_some_and(|c| {
@@ -636,6 +767,8 @@ impl Engine {
                 text: question,
                 buttons: Reply::AskCsat { ticket: Some(id) }.buttons(conversation.language),
                 image: None,
+                attachment: None,
+                space: None,
             });
         }
         self.deps
@@ -676,6 +809,7 @@ impl Engine {
         };
         ticket.assignee = Some(member.name.clone());
         ticket.state = TicketState::Claimed;
+        self.drop_focus(id, None)?;
         ticket.claimed_at.get_or_insert(at);
         self.deps.store.put_ticket(&ticket)?;
         self.audit(
@@ -692,7 +826,7 @@ impl Engine {
     }
 
     /// Logs a message sent to a ticket's customer in their conversation.
-    fn log_to_customer(
+    pub(super) fn log_to_customer(
         &self,
         ticket: &Ticket,
         text: &str,

@@ -43,6 +43,8 @@ pub enum Reply {
     WithHuman {
         ticket: TicketId,
     },
+    /// A hand-off text (waiting, reopened, relayed).
+    Handoff(HandoffText),
     Clarify {
         first: Intent,
         second: Intent,
@@ -342,6 +344,7 @@ impl Reply {
             Reply::WithHuman { ticket } => format!(
                 "Thanks, I've added this to ticket #{ticket}. A person from our team will answer you here."
             ),
+            Reply::Handoff(h) => h.render(Language::En),
             Reply::Clarify { first, second } => format!(
                 "Do you mean {} or {}?",
                 intent_words(*first, Language::En),
@@ -474,6 +477,7 @@ impl Reply {
             Reply::WithHuman { ticket } => {
                 format!("收到，已补充到工单 #{ticket}，工作人员会在这里回复您。")
             }
+            Reply::Handoff(h) => h.render(Language::Zh),
             Reply::Clarify { first, second } => format!(
                 "请问您是想咨询{}还是{}？",
                 intent_words(*first, Language::Zh),
@@ -721,6 +725,9 @@ fn plan_name(plan: crate::domain::Plan) -> &'static str {
         crate::domain::Plan::Basic => "Basic",
         crate::domain::Plan::Plus => "Plus",
         crate::domain::Plan::Premium => "Premium",
+    }
+}
+
 /// "Yes" and "No" buttons carrying the id of the proposed action.
 fn action_buttons(action_id: &str, lang: Language) -> Vec<Button> {
     let (yes, no) = match lang {
@@ -924,4 +931,197 @@ fn done_zh(action: ActionKind, order_id: Option<&str>, reference: Option<&str>) 
         }
         other => format!("已为您{}（编号 {code}）。", action_zh(other)),
     }
+}
+
+/// What the hand-off to a person says (engine/handoff.rs, engine/waiting.rs): to customers
+/// in their language, to staff in the language of their message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandoffText {
+    /// A customer whose ticket nobody holds yet got an answer from the bot.
+    StillOpen {
+        ticket: TicketId,
+    },
+    /// A customer wrote again soon after their ticket was resolved.
+    Reopened {
+        ticket: TicketId,
+    },
+    /// A customer's message, shown in the ticket's thread.
+    Relayed {
+        ticket: TicketId,
+        customer: String,
+        text: String,
+    },
+    /// A customer's attachment, shown in the ticket's thread.
+    RelayedFile {
+        ticket: TicketId,
+        customer: String,
+        kind: &'static str,
+    },
+    /// The ticket came back after a resolve (in the thread).
+    ReopenedForStaff {
+        ticket: TicketId,
+    },
+    /// The card's hint line.
+    CardHint,
+    /// The claim worked; `console` says plain text now goes to the customer.
+    Claimed {
+        ticket: TicketId,
+        here: bool,
+    },
+    /// The ticket is someone else's: take it over?
+    HeldBy {
+        ticket: TicketId,
+        holder: String,
+    },
+    /// Told to the previous holder (and the thread).
+    TakenOver {
+        ticket: TicketId,
+        by: String,
+    },
+    NoteSaved {
+        ticket: TicketId,
+    },
+    Resolved {
+        ticket: TicketId,
+        by: String,
+    },
+    /// A ticket command without a number outside a ticket's thread.
+    NeedsTicket {
+        usage: &'static str,
+    },
+    /// `/thread N`: plain text goes to the customer of N now.
+    Focused {
+        ticket: TicketId,
+    },
+    /// `/thread` outside any ticket.
+    NoFocus,
+    TransferPick {
+        ticket: TicketId,
+    },
+    /// A staff attachment outside any ticket's thread.
+    FileNeedsThread,
+    UnknownSnippet {
+        name: String,
+    },
+    Snippets(Vec<String>),
+    /// Buttons on the card.
+    ButtonClaim,
+    ButtonResolve,
+    ButtonTransfer,
+    ButtonCustomer,
+    ButtonTakeOver,
+}
+
+impl HandoffText {
+    pub fn render(&self, lang: Language) -> String {
+        match lang {
+            Language::En => self.render_en(),
+            Language::Zh => self.render_zh(),
+        }
+    }
+
+    fn render_en(&self) -> String {
+        use HandoffText::*;
+        match self {
+            StillOpen { ticket } => format!("Your ticket #{ticket} is still open: a person from our team will answer you here."),
+            Reopened { ticket } => format!("I've reopened ticket #{ticket}; the person who helped you will see your message."),
+            Relayed { ticket, customer, text } => format!("#{ticket} {customer}: {text}"),
+            RelayedFile { ticket, customer, kind } => format!("#{ticket} {customer} sent a {kind}."),
+            ReopenedForStaff { ticket } => format!("Ticket #{ticket} is open again: the customer wrote back."),
+            CardHint => "Press Claim, then answer by typing in this ticket's thread (a message starting with ! stays an internal note).".into(),
+            Claimed { ticket, here: true } => format!("You hold ticket #{ticket} now. What you type here goes to the customer; start with ! for an internal note; /resolve when done."),
+            Claimed { ticket, here: false } => format!("You hold ticket #{ticket} now. Answer in its thread, or with /reply {ticket} TEXT."),
+            HeldBy { ticket, holder } => format!("Ticket #{ticket} is held by {holder}. Take it over?"),
+            TakenOver { ticket, by } => format!("{by} took over ticket #{ticket}."),
+            NoteSaved { ticket } => format!("Internal note saved on ticket #{ticket} (not sent to the customer)."),
+            Resolved { ticket, by } => format!("Ticket #{ticket} is resolved (by {by})."),
+            NeedsTicket { usage } => format!("Usage: {usage} — or type it in the ticket's thread, or press the button on its card."),
+            Focused { ticket } => format!("What you type here now goes to the customer of ticket #{ticket}."),
+            NoFocus => "This chat is not on any ticket. /thread N puts it on ticket N.".into(),
+            TransferPick { ticket } => format!("Hand ticket #{ticket} to whom?"),
+            FileNeedsThread => "Files reach a customer when sent in their ticket's thread.".into(),
+            UnknownSnippet { name } => format!("There is no snippet called {name}. /snippet lists them."),
+            Snippets(names) if names.is_empty() => "No snippets yet (crmbot snippets add NAME TEXT).".into(),
+            Snippets(names) => format!("Snippets: {}", names.join(", ")),
+            ButtonClaim => "Claim".into(),
+            ButtonResolve => "Resolve".into(),
+            ButtonTransfer => "Transfer".into(),
+            ButtonCustomer => "Customer 360".into(),
+            ButtonTakeOver => "Take over".into(),
+        }
+    }
+
+    fn render_zh(&self) -> String {
+        use HandoffText::*;
+        match self {
+            StillOpen { ticket } => {
+                format!("您的工单 #{ticket} 仍在处理中，工作人员会在这里回复您。")
+            }
+            Reopened { ticket } => {
+                format!("已重新打开工单 #{ticket}，之前为您服务的工作人员会看到您的消息。")
+            }
+            Relayed {
+                ticket,
+                customer,
+                text,
+            } => format!("#{ticket} {customer}：{text}"),
+            RelayedFile {
+                ticket,
+                customer,
+                kind,
+            } => format!("#{ticket} {customer} 发送了{kind}。"),
+            ReopenedForStaff { ticket } => format!("工单 #{ticket} 已重新打开：客户回复了。"),
+            CardHint => {
+                "请点击“认领”，然后直接在此工单的讨论串中回复（以 ! 开头的消息为内部备注）。".into()
+            }
+            Claimed { ticket, here: true } => format!(
+                "工单 #{ticket} 现由您负责。在这里输入的内容会发给客户；以 ! 开头为内部备注；完成后 /resolve。"
+            ),
+            Claimed {
+                ticket,
+                here: false,
+            } => format!(
+                "工单 #{ticket} 现由您负责。请在其讨论串中回复，或使用 /reply {ticket} 内容。"
+            ),
+            HeldBy { ticket, holder } => format!("工单 #{ticket} 由 {holder} 负责。要接手吗？"),
+            TakenOver { ticket, by } => format!("{by} 接手了工单 #{ticket}。"),
+            NoteSaved { ticket } => format!("已在工单 #{ticket} 保存内部备注（不会发给客户）。"),
+            Resolved { ticket, by } => format!("工单 #{ticket} 已解决（{by}）。"),
+            NeedsTicket { usage } => {
+                format!("用法：{usage} —— 或在工单讨论串中输入，或点击工单卡片上的按钮。")
+            }
+            Focused { ticket } => format!("您在这里输入的内容现在会发给工单 #{ticket} 的客户。"),
+            NoFocus => "此对话未关联任何工单。/thread N 可关联到工单 N。".into(),
+            TransferPick { ticket } => format!("将工单 #{ticket} 转交给谁？"),
+            FileNeedsThread => "在工单讨论串中发送的文件才会转给客户。".into(),
+            UnknownSnippet { name } => format!("没有名为 {name} 的快捷回复。/snippet 可查看列表。"),
+            Snippets(names) if names.is_empty() => {
+                "还没有快捷回复（crmbot snippets add 名称 内容）。".into()
+            }
+            Snippets(names) => format!("快捷回复：{}", names.join("、")),
+            ButtonClaim => "认领".into(),
+            ButtonResolve => "解决".into(),
+            ButtonTransfer => "转交".into(),
+            ButtonCustomer => "客户全景".into(),
+            ButtonTakeOver => "接手".into(),
+        }
+    }
+}
+
+/// The staff commands a role may use, one per line, for `/help`.
+pub fn staff_help(commands: &[(&str, &str, &str)], lang: Language) -> String {
+    let title = match lang {
+        Language::En => "Staff commands (you may use all of these):",
+        Language::Zh => "员工命令（您可以使用以下全部命令）：",
+    };
+    let mut text = title.to_owned();
+    for (usage, en, zh) in commands {
+        let what = if lang == Language::Zh { zh } else { en };
+        text.push_str(&format!("\n{usage} — {what}"));
+    }
+    text.push_str(match lang {
+        Language::En => "\nIn a ticket's thread, plain text goes to the customer; start with ! for an internal note. You can also ask in words, e.g. \"show customer 42\".",
+        Language::Zh => "\n在工单讨论串中，普通文字会发给客户；以 ! 开头为内部备注。也可以直接用文字提问，例如“show customer 42”。",
+    });
+    text
 }

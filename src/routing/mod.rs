@@ -6,6 +6,7 @@
 //! answers. No I/O here.
 
 pub mod escalation;
+pub mod handoff;
 pub mod offers;
 pub mod surveys;
 

@@ -26,6 +26,7 @@ mod commit;
 mod conversations;
 mod customers;
 mod events;
+pub mod handoff;
 mod interactions;
 pub mod keys;
 mod link_guard;
@@ -148,6 +149,8 @@ struct Inner {
     /// Staff members added with `crmbot staff add` (on top of the config file's).
     staff: sled::Tree,
     audit: sled::Tree,
+    /// Ticket spaces, relayed messages, handled updates, notes, snippets, transcripts.
+    handoff: sled::Tree,
     commit: GroupCommit,
     message_key: Option<sealing::MessageKey>,
 }
@@ -215,6 +218,7 @@ impl Store {
             alert_state: tree("alert_state")?,
             staff: tree("staff")?,
             audit: tree("audit")?,
+            handoff: tree("handoff")?,
             commit: GroupCommit::start(db.clone()),
             message_key: options.message_key.clone(),
             path: path.clone(),

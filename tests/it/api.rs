@@ -261,6 +261,7 @@ async fn a_backup_while_chatting_is_consistent_and_restores() {
                     sender: crmbot::engine::Sender::Customer(crmbot::domain::CustomerId(42)),
                     body: crmbot::engine::Body::Text(format!("where is my order? {n}")),
                     at: crate::common::now(),
+                    origin: Default::default(),
                 })
                 .await;
         }

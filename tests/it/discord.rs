@@ -93,6 +93,8 @@ async fn dms_slash_commands_and_rate_limits() {
                 png: b"\x89PNG\r\n\x1a\nfake".to_vec(),
                 caption: "Your savings".into(),
             }),
+            attachment: None,
+            space: None,
         })
         .unwrap();
     fake.wait_for("POST /api/v10/channels/803/messages", &["20% off"], LIMIT)

@@ -62,7 +62,10 @@ async fn each_part_of_a_two_part_question_is_answered() {
         vec![turn(
             Who::Customer(43),
             "what's your return policy and do you ship to canada?",
-            vec![Contains("30 days of delivery"), Contains("We ship to the US, Canada")],
+            vec![
+                Contains("30 days of delivery"),
+                Contains("We ship to the US, Canada"),
+            ],
         )],
     )
     .await;
@@ -74,7 +77,10 @@ async fn an_unsure_question_offers_two_titles_and_a_press_answers() {
     let out = h.say(Who::Customer(43), "gift").await;
     let buttons = &out.messages[0].buttons;
     assert_eq!(buttons.len(), 2, "{out:?}");
-    assert!(buttons.iter().all(|b| b.data.starts_with("help:")), "{buttons:?}");
+    assert!(
+        buttons.iter().all(|b| b.data.starts_with("help:")),
+        "{buttons:?}"
+    );
     let pressed = h
         .send(Who::Customer(43), Body::Button(buttons[0].data.clone()))
         .await;
@@ -88,12 +94,25 @@ async fn an_unsure_question_offers_two_titles_and_a_press_answers() {
 fn eval_support_scores_a_labelled_file_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     let out = crate::common::crmbot(&dir.path().join("store"))
-        .args(["eval", "support", "--data", "tests/fixtures/support_small.csv", "--json"])
+        .args([
+            "eval",
+            "support",
+            "--data",
+            "tests/fixtures/support_small.csv",
+            "--json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["overall"]["total"], 6);
-    assert!(report["overall"]["on_topic"].as_u64().unwrap() >= 5, "{report}");
+    assert!(
+        report["overall"]["on_topic"].as_u64().unwrap() >= 5,
+        "{report}"
+    );
     assert_eq!(report["by_label"]["check_payment_methods"]["total"], 2);
 }

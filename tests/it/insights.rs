@@ -55,6 +55,7 @@ async fn say(engine: &Engine, sender: Sender, chat: &str, text: &str) -> Outcome
             sender,
             body: Body::Text(text.into()),
             at: now(),
+            origin: Default::default(),
         })
         .await
 }

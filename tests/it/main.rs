@@ -11,6 +11,7 @@ mod crash;
 mod data;
 mod discord;
 mod fakes;
+mod handoff;
 mod hardening;
 mod helpcentre;
 mod insights;

@@ -84,6 +84,8 @@ async fn customers_get_replies_and_every_update_kind_is_answered() {
                 png: b"\x89PNG\r\n\x1a\nfake".to_vec(),
                 caption: "Weekly revenue".into(),
             }),
+            attachment: None,
+            space: None,
         })
         .unwrap();
     fake.wait_for("sendmessage", &["5558", "How did we do?"], LIMIT)

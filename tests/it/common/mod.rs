@@ -248,6 +248,7 @@ impl Harness {
                 sender,
                 body,
                 at: crmbot::clock::Clock::now(self.clock.as_ref()),
+                origin: Default::default(),
             })
             .await
     }

@@ -1,0 +1,268 @@
+//! Hand-off to a person where staff already work: the console (through the engine, as the
+//! console chat calls it), and the real Telegram and Discord adapters against the fakes.
+
+use crmbot::domain::{Channel, CustomerId, Language, TicketState};
+use crmbot::engine::text::{HandoffText, Reply};
+use crmbot::engine::{Address, Body, Outcome};
+
+use crate::common::{Harness, Who};
+
+fn en(reply: Reply) -> String {
+    reply.render(Language::En)
+}
+
+fn to<'a>(outcome: &'a Outcome, who: &Who) -> Vec<&'a str> {
+    let address = who.address();
+    outcome
+        .messages
+        .iter()
+        .filter(|m| m.to == address)
+        .map(|m| m.text.as_str())
+        .collect()
+}
+
+fn console_team() -> Address {
+    Address {
+        channel: Channel::Console,
+        chat: "staff".into(),
+    }
+}
+
+const OLIVIA: Who = Who::Customer(42);
+const ALICE: Who = Who::Staff("alice");
+const BOB: Who = Who::Staff("bob");
+
+/// Opens ticket #1 for Olivia and returns the card's outcome.
+async fn escalate(h: &Harness) -> Outcome {
+    let opened = h.say(OLIVIA, "I want to talk to a human").await;
+    assert!(to(&opened, &OLIVIA).iter().any(|t| t.contains("ticket #1")));
+    opened
+}
+
+#[tokio::test]
+async fn console_staff_answer_three_times_and_close_in_five_actions() {
+    let h = Harness::new();
+    let opened = escalate(&h).await;
+    let team = console_team();
+    let card = opened.to(&team).next().expect("the card reaches the team");
+    let labels: Vec<&str> = card.buttons.iter().map(|b| b.label.as_str()).collect();
+    assert_eq!(labels, ["Claim", "Resolve", "Transfer", "Customer 360"]);
+    assert!(
+        !card.text.contains("/claim 1"),
+        "no ticket number to retype: {}",
+        card.text
+    );
+
+    let mut actions = 0;
+    // 1: Claim on the card.
+    let claim = card.buttons[0].data.clone();
+    actions += 1;
+    let claimed = h.send(ALICE, Body::Button(claim)).await;
+    assert!(to(&claimed, &ALICE)[0].contains("You hold ticket #1"));
+
+    let customer_says = [
+        "my parcel arrived damaged",
+        "the box was crushed",
+        "can you send a new one?",
+    ];
+    let answers = [
+        "Sorry about that, Olivia",
+        "A new one leaves today",
+        "Anything else?",
+    ];
+    for (said, answer) in customer_says.iter().zip(answers) {
+        // The customer's message is shown to the holder at once; the bot stays quiet.
+        let relayed = h.say(OLIVIA, said).await;
+        assert!(
+            to(&relayed, &ALICE)
+                .iter()
+                .any(|t| t.contains(said) && t.contains("#1")),
+            "{said:?} reaches alice: {relayed:#?}"
+        );
+        assert!(to(&relayed, &OLIVIA).is_empty(), "claimed: only relayed");
+        // 2–4: a plain answer, no command, no ticket number.
+        actions += 1;
+        let sent = h.say(ALICE, answer).await;
+        assert!(
+            to(&sent, &OLIVIA).iter().any(|t| t.contains(answer)),
+            "{answer:?} reaches Olivia: {sent:#?}"
+        );
+    }
+    // 5: resolve, and the customer gets the CSAT question.
+    actions += 1;
+    let resolved = h.say(ALICE, "/resolve").await;
+    assert!(
+        to(&resolved, &OLIVIA).contains(&en(Reply::AskCsat { ticket: Some(1) }).as_str()),
+        "{resolved:#?}"
+    );
+    assert_eq!(actions, 5);
+    let ticket = h.store.ticket(1).unwrap().unwrap();
+    assert_eq!(ticket.state, TicketState::Resolved);
+    assert_eq!(ticket.assignee.as_deref(), Some("alice"));
+    // After the resolve, alice's plain text is no longer sent to anyone's customer.
+    let after = h.say(ALICE, "hello?").await;
+    assert!(to(&after, &OLIVIA).is_empty());
+}
+
+#[tokio::test]
+async fn claiming_a_held_ticket_asks_first_and_tells_the_holder() {
+    let h = Harness::new();
+    escalate(&h).await;
+    h.say(ALICE, "/claim 1").await;
+    let asked = h.say(BOB, "/claim 1").await;
+    let bob = BOB.address();
+    let question = asked.to(&bob).next().unwrap();
+    assert_eq!(
+        question.text,
+        HandoffText::HeldBy {
+            ticket: 1,
+            holder: "alice".into()
+        }
+        .render(Language::En)
+    );
+    assert_eq!(
+        h.store.ticket(1).unwrap().unwrap().assignee.as_deref(),
+        Some("alice"),
+        "not taken without confirmation"
+    );
+    let take_over = question.buttons[0].data.clone();
+    let taken = h.send(BOB, Body::Button(take_over)).await;
+    assert!(to(&taken, &BOB)[0].contains("You hold ticket #1"));
+    assert!(
+        to(&taken, &ALICE)
+            .iter()
+            .any(|t| t.contains("bob took over ticket #1")),
+        "the holder is told: {taken:#?}"
+    );
+    assert_eq!(
+        h.store.ticket(1).unwrap().unwrap().assignee.as_deref(),
+        Some("bob")
+    );
+    // Olivia's next message goes to bob now, not to alice.
+    let relayed = h.say(OLIVIA, "any news?").await;
+    assert!(to(&relayed, &BOB).iter().any(|t| t.contains("any news?")));
+    assert!(to(&relayed, &ALICE).is_empty());
+}
+
+#[tokio::test]
+async fn until_claimed_the_bot_still_answers_simple_questions() {
+    let h = Harness::new();
+    escalate(&h).await;
+    let answered = h.say(OLIVIA, "where is my order?").await;
+    let texts = to(&answered, &OLIVIA);
+    assert!(texts.iter().any(|t| t.contains("A101")), "{texts:?}");
+    assert!(
+        texts.contains(
+            &HandoffText::StillOpen { ticket: 1 }
+                .render(Language::En)
+                .as_str()
+        )
+    );
+    // The staff chat that got the card sees the question too.
+    assert!(
+        answered
+            .to(&console_team())
+            .any(|m| m.text.contains("where is my order?"))
+    );
+}
+
+#[tokio::test]
+async fn ticket_lists_sort_by_priority_and_name_the_customer_and_help_lists_the_role() {
+    let h = Harness::new();
+    h.say(Who::Customer(43), "I want to talk to a human").await;
+    h.say(OLIVIA, "I will sue you, I'm calling my lawyer").await;
+    let list = h.say(ALICE, "/tickets").await;
+    let text = to(&list, &ALICE)[0];
+    let urgent = text.find("#2 P1").expect(text);
+    let normal = text.find("#1 P3").expect(text);
+    assert!(urgent < normal, "most urgent first: {text}");
+    assert!(
+        text.contains("Olivia Hall") && text.contains("Ben Smith"),
+        "{text}"
+    );
+
+    let agent = h.say(BOB, "/help").await;
+    let manager = h.say(ALICE, "/help").await;
+    for command in [
+        "/claim",
+        "/takeover",
+        "/resolve",
+        "/reply",
+        "/thread",
+        "/snippet",
+        "/tickets",
+    ] {
+        assert!(
+            to(&agent, &BOB)[0].contains(command),
+            "agent help has {command}"
+        );
+    }
+    assert!(!to(&agent, &BOB)[0].contains("/transfer"));
+    assert!(to(&manager, &ALICE)[0].contains("/transfer"));
+    assert!(to(&manager, &ALICE)[0].contains("/kpi"));
+}
+
+#[tokio::test]
+async fn notes_stay_internal_and_the_transcript_keeps_everything() {
+    let h = Harness::new();
+    escalate(&h).await;
+    h.say(ALICE, "/claim 1").await;
+    let note = h.say(ALICE, "! courier lost it last week too").await;
+    assert!(
+        to(&note, &OLIVIA).is_empty(),
+        "a note never reaches the customer"
+    );
+    assert_eq!(
+        to(&note, &ALICE),
+        [HandoffText::NoteSaved { ticket: 1 }
+            .render(Language::En)
+            .as_str()]
+    );
+    h.say(ALICE, "We are sending a new one").await;
+    h.say(ALICE, "/resolve sent again").await;
+    let transcript = h.store.transcript(1).unwrap().expect("stored on resolve");
+    assert!(
+        transcript.contains("customer: I want to talk to a human"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("note by alice: courier lost it last week too"));
+    assert!(transcript.contains("staff: We are sending a new one"));
+    let interactions = h.store.interactions_of(CustomerId(42)).unwrap();
+    assert!(
+        !interactions.iter().any(|i| i
+            .text
+            .as_deref()
+            .is_some_and(|t| t.contains("courier lost"))),
+        "the note is not a message to the customer"
+    );
+}
+
+#[tokio::test]
+async fn a_customer_writing_soon_after_the_resolve_reopens_the_ticket() {
+    let h = Harness::new();
+    escalate(&h).await;
+    h.say(ALICE, "/claim 1").await;
+    h.say(ALICE, "Refund sent").await;
+    h.say(ALICE, "/resolve").await;
+    h.say(OLIVIA, "4").await;
+    h.say(OLIVIA, "quick, thanks").await;
+    let back = h.say(OLIVIA, "the refund is not on my card yet").await;
+    assert_eq!(
+        to(&back, &OLIVIA),
+        [HandoffText::Reopened { ticket: 1 }
+            .render(Language::En)
+            .as_str()]
+    );
+    assert!(
+        to(&back, &ALICE).is_empty(),
+        "alice's focus ended with the resolve"
+    );
+    assert!(
+        back.to(&console_team())
+            .any(|m| m.text.contains("the refund is not on my card yet")),
+        "{back:#?}"
+    );
+    let ticket = h.store.ticket(1).unwrap().unwrap();
+    assert_eq!(ticket.state, TicketState::Claimed);
+    assert_eq!(h.store.tickets(None).unwrap().len(), 1, "no second ticket");
+}
