@@ -111,7 +111,11 @@ impl std::fmt::Display for SupportReport {
         line(f, "OVERALL", &self.overall)?;
         writeln!(f, "\nWorst examples:")?;
         for e in &self.worst {
-            writeln!(f, "  [{}] {:?} → {:?} ({})", e.label, e.text, e.verdict, e.answered_as)?;
+            writeln!(
+                f,
+                "  [{}] {:?} → {:?} ({})",
+                e.label, e.text, e.verdict, e.answered_as
+            )?;
         }
         Ok(())
     }
@@ -188,10 +192,13 @@ pub fn run(
         let (answered_as, ticket) = what_happened(&store, customer, &chat)?;
         let verdict = judge(&answered_as, ticket, &map[label]);
         report.overall.add(verdict);
-        report.by_label.entry(label.clone()).or_default().add(verdict);
+        report
+            .by_label
+            .entry(label.clone())
+            .or_default()
+            .add(verdict);
         let kept = report.worst.iter().filter(|e| &e.label == label).count();
-        if matches!(verdict, Verdict::OffTopic | Verdict::NotUnderstood) && kept < WORST_PER_LABEL
-        {
+        if matches!(verdict, Verdict::OffTopic | Verdict::NotUnderstood) && kept < WORST_PER_LABEL {
             report.worst.push(Example {
                 label: label.clone(),
                 text: text.clone(),
@@ -253,12 +260,24 @@ mod tests {
     #[test]
     fn judging_follows_the_map() {
         let allowed = vec!["article:cancel-order".to_owned(), "handoff".to_owned()];
-        assert_eq!(judge("help:cancel-order", false, &allowed), Verdict::OnTopic);
-        assert_eq!(judge("help:plans+cancel-order", false, &allowed), Verdict::OnTopic);
+        assert_eq!(
+            judge("help:cancel-order", false, &allowed),
+            Verdict::OnTopic
+        );
+        assert_eq!(
+            judge("help:plans+cancel-order", false, &allowed),
+            Verdict::OnTopic
+        );
         assert_eq!(judge("help:plans", false, &allowed), Verdict::OffTopic);
         assert_eq!(judge("human_agent", true, &allowed), Verdict::OnTopic);
-        assert_eq!(judge("cancel_subscription", false, &allowed), Verdict::OffTopic);
-        assert_eq!(judge("not_understood", false, &allowed), Verdict::NotUnderstood);
+        assert_eq!(
+            judge("cancel_subscription", false, &allowed),
+            Verdict::OffTopic
+        );
+        assert_eq!(
+            judge("not_understood", false, &allowed),
+            Verdict::NotUnderstood
+        );
         let only = vec!["article:plans".to_owned()];
         assert_eq!(judge("human_agent", true, &only), Verdict::Handoff);
     }

@@ -59,10 +59,7 @@ pub enum HelpPick {
     /// One article, or one per part of a multi-part question.
     Answer(Vec<ArticleAnswer>),
     /// Probably one of these two: offer both titles as buttons.
-    Choose {
-        first: Choice,
-        second: Choice,
-    },
+    Choose { first: Choice, second: Choice },
     /// Some words matched articles, but none fits well enough to answer or suggest.
     NoFit,
     /// Nothing in the help centre resembles the message.
@@ -200,7 +197,7 @@ fn intent_first(intent: Intent) -> bool {
             | Intent::DeliveryProblem
             | Intent::Complaint
             | Intent::CancelSubscription
-    ) || intent.role() == crate::nlu::Role::Staff
+    )
 }
 
 /// Answers from the help centre when it has the better answer; `false` leaves the message
@@ -257,7 +254,9 @@ pub fn answer(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
                 (first.0.clone(), first.1.clone()),
                 (second.0.clone(), second.1.clone()),
             );
-            decision.replies.push(Reply::ChooseArticle { first, second });
+            decision
+                .replies
+                .push(Reply::ChooseArticle { first, second });
             decision.log_as = Some("help_suggest");
         }
         HelpPick::NoFit | HelpPick::Nothing => return false,

@@ -5,7 +5,8 @@
 
 use crmbot::domain::Language;
 use crmbot::engine::Body;
-use crmbot::knowledge::{HelpCentre, HelpSettings};
+use crmbot::engine::text::Reply;
+use crmbot::knowledge::{Article, HelpCentre, HelpSettings, Verdict};
 
 use crate::common::{Expect::*, Harness, Who, check, repo, turn};
 
@@ -62,7 +63,10 @@ async fn each_part_of_a_two_part_question_is_answered() {
         vec![turn(
             Who::Customer(43),
             "what's your return policy and do you ship to canada?",
-            vec![Contains("30 days of delivery"), Contains("We ship to the US, Canada")],
+            vec![
+                Contains("30 days of delivery"),
+                Contains("We ship to the US, Canada"),
+            ],
         )],
     )
     .await;
@@ -70,16 +74,52 @@ async fn each_part_of_a_two_part_question_is_answered() {
 
 #[tokio::test]
 async fn an_unsure_question_offers_two_titles_and_a_press_answers() {
+    let article = |id: &str, title: &str| Article {
+        id: id.into(),
+        language: Language::En,
+        title: title.into(),
+        tags: vec!["gift".into()],
+        examples: vec![format!("{title} question")],
+        facts: None,
+        body: format!("All about {title}."),
+        file: format!("{id}.md").into(),
+    };
+    let settings = HelpSettings {
+        answer_threshold: 0.99,
+        suggest_threshold: 0.01,
+        ..HelpSettings::default()
+    };
+    let help = HelpCentre::new(
+        vec![
+            article("gift-cards", "Gift cards"),
+            article("gift-wrap", "Gift wrapping"),
+        ],
+        settings,
+    );
+    let Verdict::Choose(a, b) = help.search("gift", Language::En).verdict else {
+        panic!("expected a choice of two");
+    };
+    let reply = Reply::ChooseArticle {
+        first: (a.id.clone(), a.title.clone()),
+        second: (b.id.clone(), b.title.clone()),
+    };
+    let buttons = reply.buttons(Language::En);
+    assert_eq!(buttons.len(), 2);
+    assert!(
+        buttons.iter().all(|x| x.data.starts_with("help:gift-")),
+        "{buttons:?}"
+    );
+    // Pressing an article button in a conversation answers with that article.
     let h = Harness::new();
-    let out = h.say(Who::Customer(43), "gift").await;
-    let buttons = &out.messages[0].buttons;
-    assert_eq!(buttons.len(), 2, "{out:?}");
-    assert!(buttons.iter().all(|b| b.data.starts_with("help:")), "{buttons:?}");
     let pressed = h
-        .send(Who::Customer(43), Body::Button(buttons[0].data.clone()))
+        .send(Who::Customer(43), Body::Button("help:warranty".into()))
         .await;
     assert!(
-        pressed.messages[0].text.starts_with(&buttons[0].label),
+        pressed.messages[0].text.starts_with("Warranty\n"),
+        "{pressed:?}"
+    );
+    assert!(
+        pressed.messages[0].text.contains("2-year warranty"),
         "{pressed:?}"
     );
 }
@@ -88,12 +128,25 @@ async fn an_unsure_question_offers_two_titles_and_a_press_answers() {
 fn eval_support_scores_a_labelled_file_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     let out = crate::common::crmbot(&dir.path().join("store"))
-        .args(["eval", "support", "--data", "tests/fixtures/support_small.csv", "--json"])
+        .args([
+            "eval",
+            "support",
+            "--data",
+            "tests/fixtures/support_small.csv",
+            "--json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["overall"]["total"], 6);
-    assert!(report["overall"]["on_topic"].as_u64().unwrap() >= 5, "{report}");
+    assert!(
+        report["overall"]["on_topic"].as_u64().unwrap() >= 5,
+        "{report}"
+    );
     assert_eq!(report["by_label"]["check_payment_methods"]["total"], 2);
 }
