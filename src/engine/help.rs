@@ -47,19 +47,16 @@ impl ArticleAnswer {
     }
 }
 
-/// An article offered as a choice: id, title, body and its facts.
-pub type Choice = (String, String, String, Option<FactKind>);
-
-/// Blended score from which an article beats even a confident intent of its own.
-const STRONG_ARTICLE: f32 = 0.6;
-
 /// What the help centre offers for one message.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum HelpPick {
     /// One article, or one per part of a multi-part question.
     Answer(Vec<ArticleAnswer>),
     /// Probably one of these two: offer both titles as buttons.
-    Choose { first: Choice, second: Choice },
+    Choose {
+        first: (String, String),
+        second: (String, String),
+    },
     /// Some words matched articles, but none fits well enough to answer or suggest.
     NoFit,
     /// Nothing in the help centre resembles the message.
@@ -70,11 +67,7 @@ pub enum HelpPick {
 impl HelpPick {
     /// Whether answering needs the customer's events.
     pub fn needs_facts(&self) -> bool {
-        match self {
-            HelpPick::Answer(parts) => parts.iter().any(|p| p.facts.is_some()),
-            HelpPick::Choose { first, .. } => first.3.is_some(),
-            _ => false,
-        }
+        matches!(self, HelpPick::Answer(parts) if parts.iter().any(|p| p.facts.is_some()))
     }
 }
 
@@ -173,8 +166,8 @@ pub fn pick(help: &HelpCentre, parse: &Parse, text: &str) -> HelpPick {
     match found.verdict {
         Verdict::Answer(a) => HelpPick::Answer(vec![ArticleAnswer::of(a, score)]),
         Verdict::Choose(a, b) => HelpPick::Choose {
-            first: (a.id.clone(), a.title.clone(), a.body.clone(), a.facts),
-            second: (b.id.clone(), b.title.clone(), b.body.clone(), b.facts),
+            first: (a.id.clone(), a.title.clone()),
+            second: (b.id.clone(), b.title.clone()),
         },
         Verdict::Nothing if score >= NO_FIT_EVIDENCE => HelpPick::NoFit,
         Verdict::Nothing => HelpPick::Nothing,
@@ -214,7 +207,6 @@ pub fn answer(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
             if let Some((intent, p)) = confident
                 && intent_first(intent)
                 && p >= best
-                && best < STRONG_ARTICLE
             {
                 return false;
             }
@@ -235,28 +227,13 @@ pub fn answer(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
             );
         }
         HelpPick::Choose { first, second } => {
-            match confident {
-                Some((intent, _)) if intent_first(intent) => return false,
-                // A generic intent ("help", "billing") says less than the best article.
-                Some(_) => {
-                    decision.replies.push(Reply::Article {
-                        title: first.1.clone(),
-                        body: first.2.clone(),
-                        fact: first.3.map(|k| fact(k, turn.facts, turn.now)),
-                    });
-                    decision.article = Some(first.0.clone());
-                    decision.failures = 0;
-                    return true;
-                }
-                None => {}
+            if confident.is_some() {
+                return false;
             }
-            let (first, second) = (
-                (first.0.clone(), first.1.clone()),
-                (second.0.clone(), second.1.clone()),
-            );
-            decision
-                .replies
-                .push(Reply::ChooseArticle { first, second });
+            decision.replies.push(Reply::ChooseArticle {
+                first: first.clone(),
+                second: second.clone(),
+            });
             decision.log_as = Some("help_suggest");
         }
         HelpPick::NoFit | HelpPick::Nothing => return false,

@@ -5,7 +5,8 @@
 
 use crmbot::domain::Language;
 use crmbot::engine::Body;
-use crmbot::knowledge::{HelpCentre, HelpSettings};
+use crmbot::engine::text::Reply;
+use crmbot::knowledge::{Article, HelpCentre, HelpSettings, Verdict};
 
 use crate::common::{Expect::*, Harness, Who, check, repo, turn};
 
@@ -73,19 +74,52 @@ async fn each_part_of_a_two_part_question_is_answered() {
 
 #[tokio::test]
 async fn an_unsure_question_offers_two_titles_and_a_press_answers() {
-    let h = Harness::new();
-    let out = h.say(Who::Customer(43), "gift").await;
-    let buttons = &out.messages[0].buttons;
-    assert_eq!(buttons.len(), 2, "{out:?}");
+    let article = |id: &str, title: &str| Article {
+        id: id.into(),
+        language: Language::En,
+        title: title.into(),
+        tags: vec!["gift".into()],
+        examples: vec![format!("{title} question")],
+        facts: None,
+        body: format!("All about {title}."),
+        file: format!("{id}.md").into(),
+    };
+    let settings = HelpSettings {
+        answer_threshold: 0.99,
+        suggest_threshold: 0.01,
+        ..HelpSettings::default()
+    };
+    let help = HelpCentre::new(
+        vec![
+            article("gift-cards", "Gift cards"),
+            article("gift-wrap", "Gift wrapping"),
+        ],
+        settings,
+    );
+    let Verdict::Choose(a, b) = help.search("gift", Language::En).verdict else {
+        panic!("expected a choice of two");
+    };
+    let reply = Reply::ChooseArticle {
+        first: (a.id.clone(), a.title.clone()),
+        second: (b.id.clone(), b.title.clone()),
+    };
+    let buttons = reply.buttons(Language::En);
+    assert_eq!(buttons.len(), 2);
     assert!(
-        buttons.iter().all(|b| b.data.starts_with("help:")),
+        buttons.iter().all(|x| x.data.starts_with("help:gift-")),
         "{buttons:?}"
     );
+    // Pressing an article button in a conversation answers with that article.
+    let h = Harness::new();
     let pressed = h
-        .send(Who::Customer(43), Body::Button(buttons[0].data.clone()))
+        .send(Who::Customer(43), Body::Button("help:warranty".into()))
         .await;
     assert!(
-        pressed.messages[0].text.starts_with(&buttons[0].label),
+        pressed.messages[0].text.starts_with("Warranty\n"),
+        "{pressed:?}"
+    );
+    assert!(
+        pressed.messages[0].text.contains("2-year warranty"),
         "{pressed:?}"
     );
 }
