@@ -69,6 +69,7 @@ fn decide(c: &mut Criterion) {
                 let mood = sentiment.score(text, parse.language);
                 let decision = respond::respond(&CustomerTurn {
                     parse: &parse,
+                    button: None,
                     sentiment: mood,
                     conversation: &conversation,
                     facts: &facts,
@@ -80,6 +81,7 @@ fn decide(c: &mut Criterion) {
                     template: &template,
                     offer_acceptances: &no_acceptances,
                     recommendation: None,
+                    help: &crmbot::engine::help::HelpPick::Nothing,
                     ticket_claimed: false,
                     now: spec().as_of,
                 });
@@ -95,15 +97,16 @@ fn decide(c: &mut Criterion) {
     group.finish();
 }
 
-fn engine_with_store() -> (tempfile::TempDir, Engine) {
+fn engine_with_store() -> (tempfile::TempDir, Engine, Store) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     let store = Store::open(&StoreOptions::at(&path)).unwrap();
     demo::seed_store(&store, &spec()).unwrap();
     let mut settings = Settings::default();
     settings.store.path = path;
-    let engine = app::build_engine(Arc::new(settings), store, Arc::new(SystemClock)).unwrap();
-    (dir, engine)
+    let engine =
+        app::build_engine(Arc::new(settings), store.clone(), Arc::new(SystemClock)).unwrap();
+    (dir, engine, store)
 }
 
 /// Sends `total` messages over 64 concurrent conversations; returns every latency.
@@ -145,7 +148,7 @@ fn handle_durable(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let (_dir, engine) = engine_with_store();
+    let (_dir, engine, store) = engine_with_store();
     let mut group = c.benchmark_group("handle_durable");
     group.sample_size(10);
     group.throughput(Throughput::Elements(64 * 20));
@@ -159,19 +162,22 @@ fn handle_durable(c: &mut Criterion) {
         })
     });
     group.finish();
-    // Latency distribution of one longer run.
+    // Latency distribution and flushes of one longer run.
+    let (flushes_before, _) = store.commit_counts();
     let start = Instant::now();
     let mut latencies = runtime.block_on(run_conversations(&engine, 64 * 200));
     let elapsed = start.elapsed();
+    let flushes = store.commit_counts().0 - flushes_before;
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     eprintln!(
-        "handle_durable/64_conversations: {} messages in {:.2?} = {:.0} msg/s; p50 {:.2?}, p99 {:.2?}",
+        "handle_durable/64_conversations: {} messages in {:.2?} = {:.0} msg/s; p50 {:.2?}, p99 {:.2?}; {:.3} flushes per message",
         latencies.len(),
         elapsed,
         latencies.len() as f64 / elapsed.as_secs_f64(),
         pct(0.50),
-        pct(0.99)
+        pct(0.99),
+        flushes as f64 / latencies.len() as f64
     );
 }
 

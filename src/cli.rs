@@ -107,7 +107,7 @@ enum Command {
     Tickets {
         /// Only tickets in this state: open, claimed or resolved.
         #[arg(long)]
-        state: Option<String>,
+        state: Option<crmbot::domain::TicketState>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -229,6 +229,12 @@ enum EvalWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Neutral support questions in English and Chinese (shipped with the binary): mean
+    /// sentiment and the share scored negative, which should both be about 0.
+    Neutral {
+        #[arg(long)]
+        json: bool,
+    },
     /// BG/NBD and Gamma-Gamma on transactions (CSV customer_id,date,amount[,quantity]).
     Clv {
         #[arg(long)]
@@ -266,6 +272,17 @@ enum EvalWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Support questions (CSV text,intent) through the real engine, one new demo
+    /// conversation each: on topic, handed to a person, not understood, off topic.
+    Support {
+        #[arg(long)]
+        data: PathBuf,
+        /// Which answers are on topic per label (TOML `[map] label = ["article:id", ...]`).
+        #[arg(long, default_value = "intents/eval/bitext_map.toml")]
+        map: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Segmentation silhouette per k on transactions.
     Segments {
         #[arg(long)]
@@ -282,7 +299,7 @@ enum StaffWhat {
         name: String,
         /// agent, manager or admin.
         #[arg(long, default_value = "agent")]
-        role: String,
+        role: crmbot::domain::StaffRole,
         /// Telegram numeric user id.
         #[arg(long)]
         telegram: Option<i64>,
@@ -782,15 +799,11 @@ fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn tickets_cmd(settings: Settings, state: Option<String>, json: bool) -> Result<()> {
-    use crmbot::domain::TicketState;
-    let state = match state.as_deref().map(str::to_lowercase).as_deref() {
-        None => None,
-        Some("open") => Some(TicketState::Open),
-        Some("claimed") => Some(TicketState::Claimed),
-        Some("resolved") => Some(TicketState::Resolved),
-        Some(other) => bail!("unknown ticket state {other:?}: expected open, claimed or resolved"),
-    };
+fn tickets_cmd(
+    settings: Settings,
+    state: Option<crmbot::domain::TicketState>,
+    json: bool,
+) -> Result<()> {
     let store = app::open_store(&settings)?;
     let tickets = store.tickets(state)?;
     if json {
@@ -870,7 +883,6 @@ fn report_offers_cmd(settings: Settings, clock: Arc<dyn Clock>, json: bool) -> R
 
 fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Result<()> {
     use crmbot::config::StaffMember;
-    use crmbot::domain::StaffRole;
     use crmbot::store::AuditEntry;
     let store = app::open_store(&settings)?;
     let audit = |action: &str, name: &str| {
@@ -889,12 +901,6 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
             telegram,
             discord,
         } => {
-            let role = match role.to_lowercase().as_str() {
-                "agent" => StaffRole::Agent,
-                "manager" => StaffRole::Manager,
-                "admin" => StaffRole::Admin,
-                other => bail!("unknown role {other:?}: expected agent, manager or admin"),
-            };
             if name.trim().is_empty() || name.contains(char::is_whitespace) {
                 bail!("a staff name is one word, e.g. alice");
             }
@@ -907,7 +913,7 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
             store.put_staff(&name, &member)?;
             audit("staff.add", &name)?;
             store.durable_blocking()?;
-            outln!("{name} is now a staff member ({role:?}).");
+            outln!("{name} is now a staff member ({role}).");
         }
         StaffWhat::Remove { name } => {
             if !store.remove_staff(&name)? {
@@ -946,7 +952,7 @@ fn staff_cmd(settings: Settings, clock: Arc<dyn Clock>, what: StaffWhat) -> Resu
                     outln!(
                         "{:<12} {:<8} telegram {:<12} discord {:<20} ({from})",
                         m.name,
-                        format!("{:?}", m.role).to_lowercase(),
+                        m.role.to_string(),
                         m.telegram
                             .map(|v| v.to_string())
                             .unwrap_or_else(|| "-".into()),
@@ -987,6 +993,19 @@ fn backup_through_running_bot(settings: &Settings, dir: &std::path::Path) -> Res
         .map(str::to_owned)
         .context("the store is in use by crmbot run; set CRMBOT_API_TOKENS so the backup can go through its HTTP API")?;
     let dir = std::path::absolute(dir).context("resolving the backup directory")?;
+    let root =
+        std::path::absolute(&settings.http.backup_root).context("resolving http.backup_root")?;
+    let name = dir
+        .file_name()
+        .filter(|_| dir.parent() == Some(root.as_path()))
+        .and_then(|n| n.to_str())
+        .with_context(|| {
+            format!(
+                "the running bot writes backups only into http.backup_root ({}); give a directory inside it",
+                root.display()
+            )
+        })?
+        .to_owned();
     let url = format!("http://{}/api/v1/admin/backup", settings.http.bind);
     eprintln!("The store is in use by crmbot run; asking it for the backup at {url}.");
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -999,7 +1018,7 @@ fn backup_through_running_bot(settings: &Settings, dir: &std::path::Path) -> Res
             .build()?
             .post(&url)
             .bearer_auth(token)
-            .json(&serde_json::json!({ "dir": dir }))
+            .json(&serde_json::json!({ "dir": name }))
             .send()
             .await?;
         let status = response.status();
@@ -1079,15 +1098,20 @@ fn at_risk_cmd(
     json: bool,
 ) -> Result<()> {
     let store = app::open_store(&settings)?;
-    let list = crmbot::insights::at_risk(&store, clock.now(), top, segment.as_deref())?;
-    if list.is_empty() && training::stored_models(&store)?.is_none() {
+    let filter = crmbot::insights::AtRiskFilter {
+        segment: segment.as_deref(),
+        owner: None,
+    };
+    let views = crmbot::insights::Views::of(&settings);
+    let report = crmbot::insights::at_risk_report(&store, clock.now(), top, filter, &views)?;
+    if report.customers.is_empty() && training::stored_models(&store)?.is_none() {
         bail!("the customer models are not trained yet: run `crmbot train`");
     }
     if json {
-        outln!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    outln!("{}", crmbot::insights::render_at_risk(&list));
+    outln!("{}", crmbot::insights::render_at_risk_report(&report));
     Ok(())
 }
 
@@ -1126,6 +1150,9 @@ fn eval_cmd(settings: Settings, what: EvalWhat) -> Result<()> {
             eval::eval_rules(&baskets, min_support, min_confidence)?,
             json,
         ),
+        EvalWhat::Support { data, map, json } => {
+            show(crmbot::support_eval::run(&settings, &data, &map)?, json)
+        }
         EvalWhat::Segments { transactions, json } => {
             show(eval::eval_segments(&transactions)?, json)
         }
@@ -1160,6 +1187,18 @@ fn eval_cmd(settings: Settings, what: EvalWhat) -> Result<()> {
             (None, Some(k)) => show(crmbot::sentiment::eval::cross_validate_zh(&data, k)?, json),
             (None, None) => show(crmbot::sentiment::eval::eval_sentiment(&data)?, json),
         },
+        EvalWhat::Neutral { json } => {
+            let analyzer = crmbot::sentiment::SentimentAnalyzer::new()?;
+            let reports = crmbot::sentiment::neutral::shipped_reports(&analyzer);
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                for r in &reports {
+                    outln!("{r}");
+                }
+            }
+            Ok(())
+        }
     }
 }
 

@@ -31,6 +31,8 @@ pub struct Settings {
     pub engine: EngineSettings,
     /// Directory of the intent definition files.
     pub intents_dir: PathBuf,
+    /// The help centre: where its articles are and when an article is the answer.
+    pub help: crate::knowledge::HelpSettings,
     /// Staff members and their roles.
     pub staff: Vec<StaffMember>,
     /// When conversations go to a person, and where staff hear of it.
@@ -53,6 +55,10 @@ pub struct Settings {
     pub models: ModelSettings,
     /// Linking a chat identity to an existing customer with a one-time code.
     pub identity: IdentitySettings,
+    /// Account managers' books of business: owner assignment rules.
+    pub book: crate::book::BookSettings,
+    /// The shop's policy for actions in chat (return window) and the backend that does them.
+    pub actions: crate::actions::ActionSettings,
 }
 
 impl Default for Settings {
@@ -62,6 +68,7 @@ impl Default for Settings {
             demo: DemoSettings::default(),
             engine: EngineSettings::default(),
             intents_dir: PathBuf::from("intents"),
+            help: crate::knowledge::HelpSettings::default(),
             staff: Vec::new(),
             escalation: EscalationSettings::default(),
             handoff: HandoffSettings::default(),
@@ -73,6 +80,8 @@ impl Default for Settings {
             privacy: PrivacySettings::default(),
             models: ModelSettings::default(),
             identity: IdentitySettings::default(),
+            book: crate::book::BookSettings::default(),
+            actions: crate::actions::ActionSettings::default(),
         }
     }
 }
@@ -147,9 +156,15 @@ impl Default for EngineSettings {
 pub struct IdentitySettings {
     /// Minutes a code stays valid.
     pub code_ttl_minutes: u32,
-    /// Wrong codes allowed before the attempt is cancelled.
+    /// Wrong codes allowed per email and per chat user before linking is locked for them
+    /// (a new code does not reset the count).
     pub max_attempts: u8,
-    /// File the codes are appended to (the "log file" sink), when no hook is set.
+    /// The first lock-out in minutes; each later one doubles (at most a day).
+    pub lockout_minutes: u32,
+    /// Wrong codes allowed over all users within an hour before linking is locked for all.
+    pub global_max_attempts: u32,
+    /// File the development sink appends to when no hook is set: it records only that a
+    /// code or notice went to a customer id, never the email or the code.
     pub code_log: PathBuf,
     /// URL that receives `{"email", "code", "customer"}` as JSON by POST instead (e.g. the
     /// shop's mailer).
@@ -161,6 +176,8 @@ impl Default for IdentitySettings {
         IdentitySettings {
             code_ttl_minutes: 10,
             max_attempts: 3,
+            lockout_minutes: 15,
+            global_max_attempts: 50,
             code_log: PathBuf::from("data/link-codes.log"),
             code_hook_url: None,
         }
@@ -365,6 +382,24 @@ impl Settings {
         }
         let mut offer_ids = std::collections::HashSet::new();
         for offer in &self.offers.catalogue {
+            let known = || crate::models::segments::segment_names();
+            if let Some(unknown) = offer.segments.iter().find(|s| {
+                !known().any(|k| {
+                    s.eq_ignore_ascii_case(k)
+                        || s.to_ascii_lowercase()
+                            .strip_prefix(k)
+                            .is_some_and(|n| n.trim().parse::<u32>().is_ok())
+                })
+            }) {
+                return Err(format!(
+                    "offers.catalogue {:?}: unknown segment {unknown:?}, expected one of {}",
+                    offer.id,
+                    known()
+                        .map(|k| format!("{k:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             if !offer_ids.insert(offer.id.as_str()) {
                 return Err(format!(
                     "offers.catalogue: the id {:?} appears twice",
@@ -444,6 +479,8 @@ fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
 mod tests {
     use super::*;
 
+    use crate::models::lifecycle::Stage;
+
     #[test]
     fn committed_default_file_matches_built_in_defaults() {
         let text = include_str!("../config/default.toml");
@@ -455,6 +492,33 @@ mod tests {
         let text = include_str!("../config/production.example.toml");
         let settings = Settings::from_toml(text).unwrap();
         assert!(!settings.staff.is_empty());
+    }
+
+    fn offer_with(extra: &str) -> String {
+        format!(
+            "[[offers.catalogue]]\nid = \"winback\"\nmoment = \"retention\"\n\
+             text_en = \"Stay\"\ntext_zh = \"留下\"\n{extra}\n"
+        )
+    }
+
+    #[test]
+    fn an_offer_for_an_unknown_stage_is_refused_with_line_and_allowed_values() {
+        let err = Settings::from_toml(&offer_with("stages = [\"at_risc\"]")).unwrap_err();
+        assert!(err.contains("line 6"), "{err}");
+        assert!(err.contains("at_risc"), "{err}");
+        assert!(err.contains("at_risk") && err.contains("churned"), "{err}");
+        let ok = Settings::from_toml(&offer_with("stages = [\"at_risk\"]")).unwrap();
+        assert_eq!(ok.offers.catalogue[0].stages, vec![Stage::AtRisk]);
+    }
+
+    #[test]
+    fn an_offer_for_an_unknown_segment_is_refused_with_the_allowed_names() {
+        let err = Settings::from_toml(&offer_with("segments = [\"champs\"]")).unwrap_err();
+        assert!(
+            err.contains("champs") && err.contains("\"champions\""),
+            "{err}"
+        );
+        assert!(Settings::from_toml(&offer_with("segments = [\"Champions\"]")).is_ok());
     }
 
     #[test]

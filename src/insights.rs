@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::book::{self, BookSettings};
 use crate::charts::{self, ChartError, Point};
-use crate::domain::{CustomerId, Direction, EventKind, SurveyKind, TicketState};
+use crate::domain::{CustomerId, Direction, TicketState};
+use crate::models::kpi::{KpiInput, PeriodKpis, TicketTimes, period_kpis};
 use crate::models::lifecycle::Stage;
 use crate::models::pipeline::{CustomerScore, rank_at_risk};
+use crate::models::risk::RiskSettings;
 use crate::store::{Store, StoreError};
 use crate::training;
 
@@ -33,24 +36,91 @@ pub struct AtRiskLine {
     pub suggested_action: String,
 }
 
-/// Customers ranked by expected loss, optionally of one segment.
+/// Which at-risk customers a list is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AtRiskFilter<'a> {
+    /// Only customers of this segment (a prefix of its name is enough).
+    pub segment: Option<&'a str>,
+    /// Only customers this account manager owns.
+    pub owner: Option<&'a str>,
+}
+
+/// "Who is at risk": how many customers are at risk (by the one definition in
+/// [`crate::models::risk`]), and the ones with the most value at stake.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AtRiskReport {
+    /// The at-risk threshold on the churn probability.
+    pub threshold: f64,
+    /// Customers at risk (of the filter), listed or not.
+    pub at_risk: usize,
+    /// The top of them by expected loss.
+    pub customers: Vec<AtRiskLine>,
+}
+
+fn segment_matches(have: Option<&str>, want: Option<&str>) -> bool {
+    want.is_none_or(|want| {
+        have.is_some_and(|have| {
+            have.eq_ignore_ascii_case(want) || have.to_lowercase().starts_with(&want.to_lowercase())
+        })
+    })
+}
+
+/// Customers at risk ranked by expected loss, optionally of one segment or owner.
 pub fn at_risk(
     store: &Store,
     now: DateTime<Utc>,
     top: usize,
     segment: Option<&str>,
 ) -> Result<Vec<AtRiskLine>, StoreError> {
-    let scores: Vec<CustomerScore> = training::stored_scores(store)?
+    let filter = AtRiskFilter {
+        segment,
+        owner: None,
+    };
+    let views = Views::default();
+    Ok(at_risk_report(store, now, top, filter, &views)?.customers)
+}
+
+/// The settings every staff view reads: the one at-risk threshold and the owner rules.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Views {
+    pub risk: RiskSettings,
+    pub book: BookSettings,
+}
+
+impl Views {
+    pub fn of(settings: &crate::config::Settings) -> Views {
+        Views {
+            risk: settings.models.risk.clone(),
+            book: settings.book.clone(),
+        }
+    }
+}
+
+/// The at-risk count and list (see [`AtRiskReport`]).
+pub fn at_risk_report(
+    store: &Store,
+    now: DateTime<Utc>,
+    top: usize,
+    filter: AtRiskFilter<'_>,
+    views: &Views,
+) -> Result<AtRiskReport, StoreError> {
+    let mut scores: Vec<CustomerScore> = training::stored_scores(store)?
         .into_iter()
-        .filter(|s| {
-            segment.is_none_or(|want| {
-                s.segment.as_deref().is_some_and(|have| {
-                    have.eq_ignore_ascii_case(want)
-                        || have.to_lowercase().starts_with(&want.to_lowercase())
-                })
-            })
-        })
+        .filter(|s| s.churn_alert && segment_matches(s.segment.as_deref(), filter.segment))
         .collect();
+    if let Some(owner) = filter.owner {
+        let mut mine = Vec::with_capacity(scores.len());
+        for s in scores {
+            if let Some(c) = store.customer(s.customer)?
+                && book::owner(&c, Some(&s), &views.book)
+                    .is_some_and(|o| o.eq_ignore_ascii_case(owner))
+            {
+                mine.push(s);
+            }
+        }
+        scores = mine;
+    }
+    let total = scores.len();
     let ranked = rank_at_risk(&scores, top);
     let yesterday = now.date_naive() - Duration::days(1);
     let open_tickets = store.tickets(None)?;
@@ -65,12 +135,13 @@ pub fn at_risk(
             .recent_interactions_of(s.customer, 1)?
             .first()
             .map(|i| i.at);
-        let owner = open_tickets
-            .iter()
-            .rev()
-            .find(|t| t.customer == s.customer && t.state != TicketState::Resolved)
-            .and_then(|t| t.assignee.clone())
-            .or_else(|| customer.attributes.get("owner").cloned());
+        let owner = book::owner(&customer, Some(s), &views.book).or_else(|| {
+            open_tickets
+                .iter()
+                .rev()
+                .find(|t| t.customer == s.customer && t.state != TicketState::Resolved)
+                .and_then(|t| t.assignee.clone())
+        });
         out.push(AtRiskLine {
             id: s.customer,
             name: customer.name,
@@ -86,7 +157,29 @@ pub fn at_risk(
             suggested_action: s.suggested_action.clone(),
         });
     }
-    Ok(out)
+    Ok(AtRiskReport {
+        threshold: views.risk.at_risk_probability,
+        at_risk: total,
+        customers: out,
+    })
+}
+
+/// The at-risk report as text for a chat or terminal.
+pub fn render_at_risk_report(report: &AtRiskReport) -> String {
+    let rule = format!("churn probability ≥ {:.0}%", report.threshold * 100.0);
+    if report.customers.is_empty() {
+        return format!("Nobody is at risk right now ({rule}).");
+    }
+    let head = format!(
+        "Customers at risk today: {} ({rule}); {} with the most value at stake:\n",
+        report.at_risk,
+        if report.customers.len() < report.at_risk {
+            format!("the top {}", report.customers.len())
+        } else {
+            "all of them".to_owned()
+        }
+    );
+    format!("{head}{}", render_lines(&report.customers))
 }
 
 /// The at-risk list as text for a chat or terminal.
@@ -94,10 +187,15 @@ pub fn render_at_risk(list: &[AtRiskLine]) -> String {
     if list.is_empty() {
         return "Nobody is flagged at risk right now.".into();
     }
-    let mut text = format!(
-        "Customers at risk today ({}), most value at stake first:\n",
-        list.len()
-    );
+    format!(
+        "Customers at risk today ({}), most value at stake first:\n{}",
+        list.len(),
+        render_lines(list)
+    )
+}
+
+fn render_lines(list: &[AtRiskLine]) -> String {
+    let mut text = String::new();
     for (i, l) in list.iter().enumerate() {
         text.push_str(&format!(
             "{}. {} (#{}) — churn {:.0}%{} · CLV {} · {} · {}\n   why: {}\n   last contact {} · owner {} · → {}\n",
@@ -183,8 +281,10 @@ pub struct Kpi {
     pub name: String,
     pub value: Option<f64>,
     pub previous: Option<f64>,
-    /// How to show it: `pct` (0..1 as percent), `num`, `score`.
+    /// How to show it: `pct` (0..1 as percent), `num`, `money`, `score`.
     pub unit: &'static str,
+    /// What exactly is counted (see [`crate::models::kpi`]).
+    pub definition: &'static str,
 }
 
 /// The KPI report of a period ending now.
@@ -214,197 +314,168 @@ pub fn parse_period(text: Option<&str>) -> Result<i64, String> {
     }
 }
 
-/// When a customer's subscription started and was cancelled, if it was.
-type SubscriptionSpan = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+/// Every customer's events, in customer order.
+type HistoryByCustomer = Vec<(CustomerId, Vec<crate::domain::Event>)>;
 
-#[derive(Default)]
-struct PeriodCounts {
-    cancels: f64,
-    subscribers_at_start: f64,
-    active: std::collections::HashSet<CustomerId>,
-    revenue: BTreeMap<CustomerId, f64>,
-    csat: Vec<f64>,
-    nps: Vec<f64>,
-    sentiment: Vec<f64>,
-    tickets: f64,
-    within_sla: f64,
-    offers_shown: f64,
-    offers_accepted: f64,
+/// Everything the KPIs read, from the store.
+fn kpi_data(store: &Store) -> Result<(HistoryByCustomer, Vec<TicketTimes>), StoreError> {
+    let mut customers = Vec::with_capacity(store.customer_count());
+    for customer in store.customers() {
+        let customer = customer?;
+        if !customer.is_lead {
+            customers.push((customer.id, store.events_of(customer.id)?));
+        }
+    }
+    let tickets = store
+        .tickets(None)?
+        .iter()
+        .map(|t| TicketTimes {
+            opened: t.opened,
+            sla_due: t.sla_due,
+            answered: match (t.claimed_at, t.resolved_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        })
+        .collect();
+    Ok((customers, tickets))
 }
 
-/// KPIs of the last `days` against the `days` before.
+/// KPIs of the last `days` against the `days` before (definitions in
+/// [`crate::models::kpi`]).
 pub fn kpis(store: &Store, now: DateTime<Utc>, days: i64) -> Result<KpiReport, StoreError> {
     let period = Duration::days(days);
     let start = now - period;
-    let before = start - period;
-    let mut periods = [PeriodCounts::default(), PeriodCounts::default()];
-    // Subscribers at the start of each period, from subscription events before it.
-    let mut subscribed: BTreeMap<CustomerId, SubscriptionSpan> = BTreeMap::new();
-    for customer in store.customers() {
-        let customer = customer?;
-        for e in store.events_of(customer.id)? {
-            match e.kind {
-                EventKind::SubscriptionStart { .. } => {
-                    subscribed.entry(customer.id).or_default().0 = Some(e.at)
-                }
-                EventKind::SubscriptionCancel { .. } => {
-                    subscribed.entry(customer.id).or_default().1 = Some(e.at)
-                }
-                _ => {}
-            }
+    let (customers, tickets) = kpi_data(store)?;
+    let mut sentiments = Vec::new();
+    for i in store.interactions_since(start - period) {
+        let i = i?;
+        if let (Direction::Inbound, Some(s)) = (i.direction, i.sentiment) {
+            sentiments.push((i.at, s));
         }
     }
-    for (k, at) in [before, start].iter().enumerate() {
-        periods[k].subscribers_at_start = subscribed
-            .values()
-            .filter(|(s, c)| s.is_some_and(|s| s <= *at) && c.is_none_or(|c| c > *at))
-            .count() as f64;
-    }
-    let slot = |t: DateTime<Utc>| {
-        if t >= start {
-            Some(1)
-        } else if t >= before {
-            Some(0)
-        } else {
-            None
-        }
+    let input = KpiInput {
+        customers: &customers,
+        tickets: &tickets,
+        sentiments: &sentiments,
+        now,
     };
-    for event in store.events_since(before) {
-        let e = event?;
-        let Some(k) = slot(e.at) else { continue };
-        let p = &mut periods[k];
-        match &e.kind {
-            EventKind::SubscriptionCancel { .. } => p.cancels += 1.0,
-            EventKind::Purchase { amount, .. } | EventKind::Payment { amount } => {
-                p.active.insert(e.customer);
-                *p.revenue.entry(e.customer).or_default() += amount;
-            }
-            EventKind::Login => {
-                p.active.insert(e.customer);
-            }
-            EventKind::Survey {
-                survey: SurveyKind::Csat,
-                score,
-            } => p.csat.push(f64::from(*score)),
-            EventKind::Survey {
-                survey: SurveyKind::Nps,
-                score,
-            } => p.nps.push(f64::from(*score)),
-            EventKind::OfferShown { .. } => p.offers_shown += 1.0,
-            EventKind::OfferAccepted { .. } => p.offers_accepted += 1.0,
-            _ => {}
-        }
-    }
-    for interaction in store.interactions_since(before) {
-        let i = interaction?;
-        if i.direction != Direction::Inbound {
-            continue;
-        }
-        if let (Some(k), Some(s)) = (slot(i.at), i.sentiment) {
-            periods[k].sentiment.push(f64::from(s));
-        }
-    }
-    for t in store.tickets(None)? {
-        let Some(k) = slot(t.opened) else { continue };
-        periods[k].tickets += 1.0;
-        let answered = t.claimed_at.or(t.resolved_at);
-        if answered.is_some_and(|a| a <= t.sla_due) {
-            periods[k].within_sla += 1.0;
-        }
-    }
+    let cur = period_kpis(&input, start, now);
+    let prev = period_kpis(&input, start - period, start);
     let open_now = store
         .tickets(None)?
         .iter()
         .filter(|t| t.state != TicketState::Resolved)
         .count() as f64;
-    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-    let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
-    let nps = |v: &[f64]| {
-        (!v.is_empty()).then(|| {
-            let promoters = v.iter().filter(|s| **s >= 9.0).count() as f64;
-            let detractors = v.iter().filter(|s| **s <= 6.0).count() as f64;
-            100.0 * (promoters - detractors) / v.len() as f64
-        })
-    };
-    // Revenue retention of the customers who paid in the previous period.
-    let (nrr, grr) = {
-        let (prev, cur) = (&periods[0].revenue, &periods[1].revenue);
-        let base: f64 = prev.values().sum();
-        let net: f64 = prev
-            .keys()
-            .map(|c| cur.get(c).copied().unwrap_or(0.0))
-            .sum();
-        let gross: f64 = prev
-            .iter()
-            .map(|(c, was)| cur.get(c).copied().unwrap_or(0.0).min(*was))
-            .sum();
-        (ratio(net, base), ratio(gross, base))
-    };
-    let retention = ratio(
-        periods[0].active.intersection(&periods[1].active).count() as f64,
-        periods[0].active.len() as f64,
-    );
-    let kpi = |name: &str, value: Option<f64>, previous: Option<f64>, unit: &'static str| Kpi {
+    let ratio = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
+    let pair = |f: &dyn Fn(&PeriodKpis) -> Option<f64>| (f(&cur), f(&prev));
+    let kpi = |name: &str, (value, previous): (Option<f64>, Option<f64>), unit, definition| Kpi {
         name: name.to_owned(),
         value,
         previous,
         unit,
+        definition,
     };
-    let [p0, p1] = &periods;
+    let kpis = vec![
+        kpi(
+            "churn rate (subscribers)",
+            pair(&|k| k.churn_rate),
+            "pct",
+            "subscribers at the period start without a running subscription at its end",
+        ),
+        kpi(
+            "customer retention",
+            pair(&|k| k.customer_retention),
+            "pct",
+            "customers active (login or purchase) in the period before and again in this one",
+        ),
+        kpi(
+            "gross revenue retention",
+            pair(&|k| k.gross_revenue_retention),
+            "pct",
+            "MRR kept by the subscribers at the period start, upgrades not counted (≤ 100%)",
+        ),
+        kpi(
+            "net revenue retention",
+            pair(&|k| k.net_revenue_retention),
+            "pct",
+            "MRR at the period end of the subscribers at its start, over their MRR at the start",
+        ),
+        kpi(
+            "MRR at period end",
+            pair(&|k| Some(k.mrr_end)),
+            "money",
+            "monthly recurring revenue of the running plans",
+        ),
+        kpi(
+            "MRR from new subscribers",
+            pair(&|k| Some(k.mrr_end - k.cohort_mrr_end)),
+            "money",
+            "MRR at the period end of customers not subscribed at its start",
+        ),
+        kpi(
+            "active customers",
+            pair(&|k| Some(k.active_customers as f64)),
+            "num",
+            "customers with a login or purchase in the period",
+        ),
+        kpi(
+            "revenue",
+            pair(&|k| Some(k.revenue)),
+            "money",
+            "purchases and recurring payments in the period",
+        ),
+        kpi(
+            "CSAT (1-5)",
+            pair(&|k| k.csat),
+            "score",
+            "mean CSAT answer in the period",
+        ),
+        kpi(
+            "NPS",
+            pair(&|k| k.nps),
+            "score",
+            "% promoters (9-10) minus % detractors (0-6) in the period",
+        ),
+        kpi(
+            "mean message sentiment",
+            pair(&|k| k.sentiment),
+            "score",
+            "mean sentiment (-1 to 1) of customers' messages in the period",
+        ),
+        kpi(
+            "escalations opened",
+            pair(&|k| Some(k.tickets_opened as f64)),
+            "num",
+            "support tickets opened in the period",
+        ),
+        kpi(
+            "escalations answered within SLA",
+            pair(&|k| k.sla_met_rate),
+            "pct",
+            "of the period's tickets answered or already due, the share answered by the due time",
+        ),
+        kpi(
+            "open escalations now",
+            (Some(open_now), None),
+            "num",
+            "tickets not resolved at the report time",
+        ),
+        kpi(
+            "offer acceptance",
+            (
+                ratio(cur.offers_accepted, cur.offers_shown),
+                ratio(prev.offers_accepted, prev.offers_shown),
+            ),
+            "pct",
+            "offers accepted over offers shown in the period",
+        ),
+    ];
     Ok(KpiReport {
         period_days: days,
         from: start,
         to: now,
-        kpis: vec![
-            kpi(
-                "churn rate (subscriptions)",
-                ratio(p1.cancels, p1.subscribers_at_start),
-                ratio(p0.cancels, p0.subscribers_at_start),
-                "pct",
-            ),
-            kpi("retention of active customers", retention, None, "pct"),
-            kpi("net revenue retention", nrr, None, "pct"),
-            kpi("gross revenue retention", grr, None, "pct"),
-            kpi(
-                "active customers",
-                Some(p1.active.len() as f64),
-                Some(p0.active.len() as f64),
-                "num",
-            ),
-            kpi(
-                "revenue",
-                Some(p1.revenue.values().sum()),
-                Some(p0.revenue.values().sum()),
-                "money",
-            ),
-            kpi("CSAT (1-5)", mean(&p1.csat), mean(&p0.csat), "score"),
-            kpi("NPS", nps(&p1.nps), nps(&p0.nps), "score"),
-            kpi(
-                "mean message sentiment",
-                mean(&p1.sentiment),
-                mean(&p0.sentiment),
-                "score",
-            ),
-            kpi(
-                "escalations opened",
-                Some(p1.tickets),
-                Some(p0.tickets),
-                "num",
-            ),
-            kpi(
-                "escalations answered within SLA",
-                ratio(p1.within_sla, p1.tickets),
-                ratio(p0.within_sla, p0.tickets),
-                "pct",
-            ),
-            kpi("open escalations now", Some(open_now), None, "num"),
-            kpi(
-                "offer acceptance",
-                ratio(p1.offers_accepted, p1.offers_shown),
-                ratio(p0.offers_accepted, p0.offers_shown),
-                "pct",
-            ),
-        ],
+        kpis,
     })
 }
 
@@ -472,6 +543,16 @@ pub enum InsightError {
     Chart(#[from] ChartError),
 }
 
+/// Customers per lifecycle stage, every stage present, in funnel order (the bars of the
+/// funnel chart; the `at_risk` bar is the at-risk count of every other view).
+pub fn stage_counts(scores: &[CustomerScore]) -> Vec<(Stage, usize)> {
+    let mut counts: BTreeMap<Stage, usize> = Stage::ALL.iter().map(|s| (*s, 0)).collect();
+    for s in scores {
+        *counts.entry(s.stage).or_default() += 1;
+    }
+    Stage::ALL.iter().map(|s| (*s, counts[s])).collect()
+}
+
 /// Renders a chart of the base as PNG, with a caption.
 pub fn chart(
     store: &Store,
@@ -520,17 +601,18 @@ pub fn chart(
             )
         }
         ChartKind::Funnel => {
-            let mut counts: BTreeMap<Stage, f64> = Stage::ALL.iter().map(|s| (*s, 0.0)).collect();
-            for s in &scores {
-                *counts.entry(s.stage).or_default() += 1.0;
-            }
-            let bars: Vec<(String, f64)> = Stage::ALL
+            let counts = stage_counts(&scores);
+            let at_risk = counts
                 .iter()
-                .map(|s| (s.as_str().replace('_', " "), counts[s]))
+                .find(|(s, _)| *s == Stage::AtRisk)
+                .map_or(0, |c| c.1);
+            let bars: Vec<(String, f64)> = counts
+                .iter()
+                .map(|(s, n)| (s.as_str().replace('_', " "), *n as f64))
                 .collect();
             (
                 charts::bars("Lifecycle funnel", "customers", &bars)?,
-                "Customers per lifecycle stage".into(),
+                format!("Customers per lifecycle stage ({at_risk} at risk)"),
             )
         }
         ChartKind::Sentiment => {

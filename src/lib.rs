@@ -11,9 +11,11 @@
 //! - [`config`], [`clock`], [`metrics`], [`demo`] and [`app`] (wiring) serve all of them.
 //!
 //! See ARCHITECTURE.md for the flow of one message and the invariants.
+pub mod actions;
 pub mod alerts;
 pub mod api;
 pub mod app;
+pub mod book;
 pub mod channels;
 pub mod charts;
 pub mod clock;
@@ -23,6 +25,7 @@ pub mod domain;
 pub mod engine;
 pub mod import;
 pub mod insights;
+pub mod knowledge;
 pub mod metrics;
 pub mod models;
 pub mod nlu;
@@ -30,4 +33,5 @@ pub mod routing;
 pub mod runner;
 pub mod sentiment;
 pub mod store;
+pub mod support_eval;
 pub mod training;

@@ -260,10 +260,7 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
         });
     }
     if let Some((addr, listener)) = http {
-        let state = crate::api::ApiState {
-            engine: engine.clone(),
-            tokens: Arc::new(crate::api::ApiTokens::from_env()),
-        };
+        let state = crate::api::ApiState::new(engine.clone(), crate::api::ApiTokens::from_env());
         let mut shutdown = stop.subscribe();
         adapters.spawn(async move {
             crate::api::serve(listener, state, async move { stopped(&mut shutdown).await })

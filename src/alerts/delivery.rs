@@ -78,7 +78,8 @@ pub async fn drain<D: Deliver>(
         if item.not_before > now || !deliver.handles(item.channel) {
             continue;
         }
-        if let Some(until) = quiet {
+        // Link codes and account notices cannot wait for the morning.
+        if let Some(until) = quiet.filter(|_| item.channel != Channel::Email) {
             item.not_before = until;
             store.put_outbox_item(&item)?;
             report.deferred += 1;
@@ -96,6 +97,10 @@ pub async fn drain<D: Deliver>(
             Ok(()) => {
                 item.state = OutboxState::Sent;
                 item.sent_at = Some(now);
+                if item.kind == "link_code" {
+                    // A delivered code is kept nowhere in clear.
+                    item.text = "(link code delivered)".into();
+                }
                 item.attempts += 1;
                 *sent_recently += 1;
                 report.sent += 1;

@@ -61,6 +61,10 @@ pub struct OverdueTicket {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Digest {
     pub generated: DateTime<Utc>,
+    /// Every customer at risk now (the same count as the at-risk list and the funnel).
+    pub at_risk_total: usize,
+    /// The at-risk threshold on the churn probability.
+    pub threshold: f64,
     pub new_at_risk: Vec<DigestLine>,
     pub movers: Vec<DigestLine>,
     pub overdue: Vec<OverdueTicket>,
@@ -74,8 +78,10 @@ impl Digest {
     /// The digest in words, for a team chat.
     pub fn render(&self) -> String {
         let mut text = format!(
-            "Daily churn digest — {}\n",
-            self.generated.format("%Y-%m-%d")
+            "Daily churn digest — {}\nAt risk now: {} customers (churn probability ≥ {:.0}%).\n",
+            self.generated.format("%Y-%m-%d"),
+            self.at_risk_total,
+            self.threshold * 100.0
         );
         if self.is_empty() {
             text.push_str("Nothing new since the last digest.");
@@ -151,6 +157,8 @@ pub struct DigestInput<'a> {
     pub memo: &'a dyn Fn(CustomerId) -> Option<AlertMemo>,
     pub tickets: &'a [Ticket],
     pub band_width: f64,
+    /// The at-risk threshold (shown; the flags are already on the customers).
+    pub threshold: f64,
     pub size: usize,
     pub now: DateTime<Utc>,
 }
@@ -210,6 +218,8 @@ pub fn build(input: &DigestInput<'_>) -> Digest {
         .collect();
     Digest {
         generated: input.now,
+        at_risk_total: input.customers.iter().filter(|c| c.at_risk).count(),
+        threshold: input.threshold,
         new_at_risk: new
             .into_iter()
             .map(|c| digest_line(c, (input.yesterday)(c.id)))
@@ -265,6 +275,7 @@ mod tests {
             memo: &memo,
             tickets: &[],
             band_width: 0.2,
+            threshold: 0.5,
             size: 10,
             now,
         });
@@ -273,5 +284,14 @@ mod tests {
         assert_eq!(digest.movers.len(), 1);
         assert!((digest.movers[0].change.unwrap() - 0.15).abs() < 1e-9);
         assert!(digest.render().contains("Newly at risk (2)"));
+        assert_eq!(
+            digest.at_risk_total, 3,
+            "everyone flagged, reported before or not"
+        );
+        assert!(
+            digest
+                .render()
+                .contains("At risk now: 3 customers (churn probability ≥ 50%)")
+        );
     }
 }

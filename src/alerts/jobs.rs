@@ -88,6 +88,7 @@ pub fn digest(
         memo: &memo,
         tickets: &tickets,
         band_width: alerts.band_width,
+        threshold: settings.models.risk.at_risk_probability,
         size: alerts.digest_size,
         now,
     });

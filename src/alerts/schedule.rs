@@ -10,7 +10,6 @@ use super::AlertSettings;
 /// ```text
 /// digest      daily at alerts.digest_time in alerts.time_zone
 /// sla_check   every 15 minutes: tickets unclaimed past their SLA are raised again
-/// deliver     every 30 seconds: the outbox is drained
 /// retrain     every alerts.retrain_hours hours: models retrained and customers re-scored
 /// retention   daily: message texts older than privacy.retention_days removed
 /// ```
@@ -18,25 +17,17 @@ use super::AlertSettings;
 pub enum Job {
     Digest,
     SlaCheck,
-    Deliver,
     Retrain,
     Retention,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
-        Job::Digest,
-        Job::SlaCheck,
-        Job::Deliver,
-        Job::Retrain,
-        Job::Retention,
-    ];
+    pub const ALL: [Job; 4] = [Job::Digest, Job::SlaCheck, Job::Retrain, Job::Retention];
 
     pub fn name(self) -> &'static str {
         match self {
             Job::Digest => "digest",
             Job::SlaCheck => "sla_check",
-            Job::Deliver => "deliver",
             Job::Retrain => "retrain",
             Job::Retention => "retention",
         }
@@ -53,20 +44,17 @@ impl Job {
         match self {
             Job::Digest => Some(next_daily(settings, last_run, after)),
             Job::SlaCheck => every(Duration::minutes(15)),
-            Job::Deliver => every(Duration::seconds(30)),
             Job::Retention => every(Duration::days(1)),
             Job::Retrain if settings.retrain_hours == 0 => None,
-            Job::Retrain => match last_run {
-                Some(l) => {
-                    Some((l + Duration::hours(i64::from(settings.retrain_hours))).max(after))
-                }
-                // Not on start: the store was trained when it was seeded or by `crmbot train`.
-                None => Some(after + Duration::hours(i64::from(settings.retrain_hours))),
-            },
+            // Never on start: the store was trained when it was seeded or by `crmbot train`,
+            // and the scheduler records that training time as the first "last run".
+            Job::Retrain => last_run
+                .map(|l| (l + Duration::hours(i64::from(settings.retrain_hours))).max(after)),
         }
     }
 
-    /// Whether the job is due at `now`.
+    /// Whether the job is due at `now`. A retrain that never ran is never due: the
+    /// scheduler first records when the models were last trained.
     pub fn is_due(
         self,
         settings: &AlertSettings,
@@ -147,6 +135,18 @@ mod tests {
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+    }
+
+    #[test]
+    fn a_retrain_that_never_ran_is_not_due() {
+        let s = AlertSettings {
+            retrain_hours: 24,
+            ..Default::default()
+        };
+        let now = utc(2026, 11, 27, 12, 0);
+        assert!(!Job::Retrain.is_due(&s, None, now));
+        assert!(!Job::Retrain.is_due(&s, Some(now - Duration::hours(23)), now));
+        assert!(Job::Retrain.is_due(&s, Some(now - Duration::hours(24)), now));
     }
 
     #[test]

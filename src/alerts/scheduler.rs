@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use super::jobs;
 use super::schedule::Job;
 use crate::engine::Engine;
-use crate::training;
+use crate::models::artifact::ArtifactKind;
+use crate::store::StoreError;
+use crate::training::{self, TrainError};
 
 /// How often the loop looks for due jobs.
 pub const TICK: Duration = Duration::from_secs(30);
@@ -22,60 +24,55 @@ pub struct TickReport {
     pub ran: Vec<&'static str>,
 }
 
+/// Why a scheduled job failed; it is tried again at the next tick.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("training: {0}")]
+    Training(#[from] TrainError),
+    #[error("the job's worker thread stopped: {0}")]
+    Worker(#[from] tokio::task::JoinError),
+}
+
 /// Runs every job that is due at `now`. Errors are logged; a failed job is tried again at
 /// the next tick.
 pub async fn tick(engine: &Engine, now: DateTime<Utc>) -> TickReport {
     let deps = engine.deps();
-    let settings = deps.settings.clone();
     let mut report = TickReport::default();
-    for job in [Job::Digest, Job::SlaCheck, Job::Retrain, Job::Retention] {
-        let last = deps.store.job_last_run(job.name()).unwrap_or(None);
-        if job == Job::Digest && last.is_none() {
-            // The first digest goes out at the next digest time, not at start-up.
-            let _ = deps.store.set_job_last_run(job.name(), now);
+    for job in Job::ALL {
+        let last = match deps.store.job_last_run(job.name()) {
+            Ok(last) => last,
+            Err(e) => {
+                tracing::error!(job = job.name(), error = %e, "reading the job's last run failed");
+                continue;
+            }
+        };
+        if last.is_none() && matches!(job, Job::Digest | Job::Retrain) {
+            // The first digest goes out at the next digest time, not at start-up; the first
+            // retrain is due `retrain_hours` after the models were trained (when the store
+            // was seeded or by `crmbot train`), or after this first start.
+            let baseline = match job {
+                Job::Retrain => deps
+                    .store
+                    .latest_artifact_time(&ArtifactKind::Churn.to_string())
+                    .ok()
+                    .flatten()
+                    .map_or(now, |t| t.min(now)),
+                _ => now,
+            };
+            record_run(deps, job, baseline);
             continue;
         }
-        if !job.is_due(&settings.alerts, last, now) {
-            continue;
-        }
-        if job == Job::Retention && settings.privacy.retention_days == 0 {
+        if !job.is_due(&deps.settings.alerts, last, now)
+            || (job == Job::Retention && deps.settings.privacy.retention_days == 0)
+        {
             continue;
         }
         let _working = deps.quiesce.read().await;
-        let store = deps.store.clone();
-        let job_settings = settings.clone();
-        let result: Result<(), String> = tokio::task::spawn_blocking(move || match job {
-            Job::Digest => {
-                if training::stored_models(&store).ok().flatten().is_none() {
-                    return Ok(());
-                }
-                jobs::digest(&store, &job_settings, now, true)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }
-            Job::SlaCheck => jobs::sla_check(&store, &job_settings, now)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Job::Retention => {
-                let cutoff =
-                    now - chrono::Duration::days(i64::from(job_settings.privacy.retention_days));
-                store
-                    .remove_texts_before(cutoff)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }
-            Job::Retrain | Job::Deliver => Ok(()),
-        })
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r);
-        let result = match (job, result) {
-            (Job::Retrain, Ok(())) => retrain(engine, now).await,
-            (_, r) => r,
-        };
-        match result {
+        match run_job(engine, job, now).await {
             Ok(()) => {
-                let _ = deps.store.set_job_last_run(job.name(), now);
+                record_run(deps, job, now);
                 report.ran.push(job.name());
                 tracing::info!(job = job.name(), "scheduled job ran");
             }
@@ -85,8 +82,45 @@ pub async fn tick(engine: &Engine, now: DateTime<Utc>) -> TickReport {
     report
 }
 
+/// Remembers a run; if that fails the job may run again at the next tick, which each job
+/// tolerates (the digest skips customers already reported).
+fn record_run(deps: &crate::engine::Deps, job: Job, at: DateTime<Utc>) {
+    if let Err(e) = deps.store.set_job_last_run(job.name(), at) {
+        tracing::error!(job = job.name(), error = %e, "recording the job's run failed");
+    }
+}
+
+/// One job's work, off the async threads where it blocks.
+async fn run_job(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<(), JobError> {
+    let deps = engine.deps();
+    if job == Job::Retrain {
+        return retrain(engine, now).await;
+    }
+    let store = deps.store.clone();
+    let settings = deps.settings.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), JobError> {
+        match job {
+            Job::Digest => {
+                if training::stored_models(&store)?.is_some() {
+                    jobs::digest(&store, &settings, now, true)?;
+                }
+            }
+            Job::SlaCheck => {
+                jobs::sla_check(&store, &settings, now)?;
+            }
+            Job::Retention => {
+                let days = i64::from(settings.privacy.retention_days);
+                store.remove_texts_before(now - chrono::Duration::days(days))?;
+            }
+            Job::Retrain => unreachable!("retraining runs above"),
+        }
+        Ok(())
+    })
+    .await?
+}
+
 /// Retrains the models and swaps them into the engine.
-async fn retrain(engine: &Engine, now: DateTime<Utc>) -> Result<(), String> {
+async fn retrain(engine: &Engine, now: DateTime<Utc>) -> Result<(), JobError> {
     let deps = engine.deps();
     let store = deps.store.clone();
     let settings = deps.settings.models.clone();
@@ -94,9 +128,7 @@ async fn retrain(engine: &Engine, now: DateTime<Utc>) -> Result<(), String> {
         training::train(&store, &settings, now, false)?;
         training::stored_models(&store)
     })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
+    .await??;
     *deps.models.write().unwrap_or_else(|e| e.into_inner()) = models.map(std::sync::Arc::new);
     Ok(())
 }

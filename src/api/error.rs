@@ -16,6 +16,8 @@ pub enum ApiError {
     TooLarge,
     /// Some rows were invalid; nothing was stored.
     InvalidRows(Vec<RowError>),
+    /// The Idempotency-Key was used before with another body.
+    KeyReused,
     Internal(String),
 }
 
@@ -38,6 +40,11 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_rows",
                 format!("{} invalid rows; nothing was stored", rows.len()),
+            ),
+            ApiError::KeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with another body; use a new key".into(),
             ),
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "API request failed");

@@ -3,8 +3,9 @@
 //!
 //! Every `/api/v1` route needs a bearer token from `CRMBOT_API_TOKENS` (compared in
 //! constant time). Bodies are limited in size; errors are JSON with a stable `code`. An
-//! ingest is answered only after it is durable; an `Idempotency-Key` makes a retried
-//! request return the first answer instead of importing again.
+//! ingest is answered only after it is durable; an `Idempotency-Key` (scoped to the token
+//! and the endpoint, bound to a hash of the body) makes a retried request return the first
+//! answer instead of importing again, and another body under a used key is refused (422).
 
 mod error;
 mod routes;
@@ -32,6 +33,9 @@ pub struct HttpSettings {
     pub bind: SocketAddr,
     /// Largest accepted request body in bytes (larger: 413).
     pub max_body_bytes: usize,
+    /// `POST /api/v1/admin/backup` writes only into a new directory of this one, named by
+    /// the request (letters, digits, `-`, `_`, `.`; no path).
+    pub backup_root: std::path::PathBuf,
 }
 
 impl Default for HttpSettings {
@@ -40,6 +44,7 @@ impl Default for HttpSettings {
             enabled: false,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
+            backup_root: std::path::PathBuf::from("backups"),
         }
     }
 }
@@ -87,6 +92,19 @@ impl std::fmt::Debug for ApiTokens {
 pub struct ApiState {
     pub engine: Engine,
     pub tokens: Arc<ApiTokens>,
+    /// Held from the look-up of an idempotency key to the storing of its answer, so two
+    /// concurrent requests with one key import once.
+    pub idempotency: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl ApiState {
+    pub fn new(engine: Engine, tokens: ApiTokens) -> ApiState {
+        ApiState {
+            engine,
+            tokens: Arc::new(tokens),
+            idempotency: Arc::default(),
+        }
+    }
 }
 
 /// The API's routes.

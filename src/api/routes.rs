@@ -17,7 +17,6 @@ use super::{ApiError, ApiState};
 use crate::domain::{Channel, CustomerId};
 use crate::engine::{Body as MessageBody, Inbound, Sender};
 use crate::import::{self, ImportOptions, ImportReport, Rows};
-use crate::routing::CustomerRisk;
 
 pub async fn require_token(
     State(state): State<ApiState>,
@@ -37,16 +36,23 @@ pub async fn require_token(
     Ok(next.run(request).await)
 }
 
-fn body_json(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
-    let bytes = body.map_err(|e| {
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge
         } else {
             ApiError::BadRequest(e.body_text())
         }
-    })?;
-    serde_json::from_slice(&bytes)
+    })
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
+fn body_json(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    parse_json(&body_bytes(body)?)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -67,6 +73,23 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The stored name of an idempotency key: per token (hashed) and endpoint.
+fn scoped_key(headers: &HeaderMap, endpoint: &str, key: &str) -> String {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    format!("{}:{endpoint}:{key}", &hex_sha256(token)[..16])
+}
+
 /// Runs an import of request rows, remembering the answer under the idempotency key.
 async fn ingest(
     state: ApiState,
@@ -74,18 +97,28 @@ async fn ingest(
     body: Result<Bytes, BytesRejection>,
     customers: bool,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
+    let endpoint = if customers { "customers" } else { "events" };
+    let key = idempotency_key(&headers)?.map(|k| scoped_key(&headers, endpoint, &k));
+    let body = body_bytes(body)?;
+    let body_hash = hex_sha256(&body);
+    let _one_at_a_time = match &key {
+        Some(_) => Some(state.idempotency.lock().await),
+        None => None,
+    };
     let store = state.engine.deps().store.clone();
     if let Some(key) = &key
-        && let Some((status, body)) = store.idempotent_response(key)?
+        && let Some((status, seen)) = store.idempotent_response(key)?
     {
+        if seen["body_sha256"] != body_hash.as_str() {
+            return Err(ApiError::KeyReused);
+        }
         return Ok((
             StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-            Json(body),
+            Json(seen["answer"].clone()),
         )
             .into_response());
     }
-    let rows = Rows::from_json(&body_json(body)?);
+    let rows = Rows::from_json(&parse_json(&body)?);
     if rows.records.is_empty() {
         return Err(ApiError::BadRequest("the body holds no records".into()));
     }
@@ -108,7 +141,8 @@ async fn ingest(
     }
     let answer = json!({ "accepted": report.imported, "already_present": report.already_present });
     if let Some(key) = &key {
-        store.remember_response(key, 200, &answer)?;
+        let seen = json!({ "body_sha256": body_hash, "answer": answer });
+        store.remember_response(key, 200, &seen)?;
         store.durable().await?;
     }
     Ok((StatusCode::OK, Json(answer)).into_response())
@@ -159,30 +193,35 @@ pub struct AtRiskQuery {
     segment: Option<String>,
 }
 
+/// Customers ranked by expected loss, from the stored model scores (the same list staff
+/// see with `/atrisk`).
 pub async fn get_at_risk(
     State(state): State<ApiState>,
     Query(query): Query<AtRiskQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = &state.engine.deps().store;
-    let mut ranked: Vec<(CustomerId, CustomerRisk)> = Vec::new();
-    for item in store.scores::<CustomerRisk>() {
-        let (id, risk) = item?;
-        if query.segment.as_deref().is_some_and(|s| {
-            !risk
-                .segment
-                .as_deref()
-                .is_some_and(|x| x.eq_ignore_ascii_case(s))
-        }) {
-            continue;
-        }
-        ranked.push((id, risk));
-    }
-    let loss = |r: &CustomerRisk| r.churn_probability.unwrap_or(0.0) * r.clv.unwrap_or(0.0);
-    ranked.sort_by(|a, b| loss(&b.1).total_cmp(&loss(&a.1)));
-    ranked.truncate(query.top.unwrap_or(20).min(1000));
-    let list: Vec<Value> = ranked
+    let store = state.engine.deps().store.clone();
+    let now = state.engine.deps().clock.now();
+    let top = query.top.unwrap_or(20).min(1000);
+    let list = tokio::task::spawn_blocking(move || {
+        crate::insights::at_risk(&store, now, top, query.segment.as_deref())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let list: Vec<Value> = list
         .into_iter()
-        .map(|(id, r)| json!({ "customer": id, "expected_loss": loss(&r), "risk": r }))
+        .map(|l| {
+            json!({
+                "customer": l.id,
+                "name": l.name,
+                "expected_loss": l.expected_loss,
+                "churn_probability": l.churn_probability,
+                "clv": l.clv,
+                "segment": l.segment,
+                "stage": l.stage,
+                "reasons": l.reasons,
+                "suggested_action": l.suggested_action,
+            })
+        })
         .collect();
     Ok(Json(json!({ "customers": list })))
 }
@@ -230,8 +269,33 @@ pub async fn post_chat(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackupRequest {
-    /// Directory on the bot's machine for the backup (created; must not hold one yet).
+    /// Name of a new directory under the configured backup root.
     dir: String,
+}
+
+/// The backup directory for a requested name: a plain name under the backup root, never a
+/// path, never inside the live store.
+fn backup_dir(state: &ApiState, name: &str) -> Result<std::path::PathBuf, ApiError> {
+    let plain = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !plain {
+        return Err(ApiError::BadRequest(format!(
+            "backup names are 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'; got {name:?}"
+        )));
+    }
+    let deps = state.engine.deps();
+    let root = &deps.settings.http.backup_root;
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    if absolute(root).starts_with(absolute(deps.store.path())) {
+        return Err(ApiError::BadRequest(
+            "the configured backup root lies inside the live store".into(),
+        ));
+    }
+    Ok(root.join(name))
 }
 
 /// A consistent backup while the bot runs (used by `crmbot backup` when the store is busy).
@@ -241,14 +305,11 @@ pub async fn post_backup(
 ) -> Result<Json<Value>, ApiError> {
     let request: BackupRequest = serde_json::from_value(body_json(body)?)
         .map_err(|e| ApiError::BadRequest(format!("expected {{dir}}: {e}")))?;
-    let report = state
-        .engine
-        .backup(std::path::PathBuf::from(&request.dir))
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict(m) => ApiError::BadRequest(m),
-            other => ApiError::Internal(other.to_string()),
-        })?;
+    let dir = backup_dir(&state, &request.dir)?;
+    let report = state.engine.backup(dir).await.map_err(|e| match e {
+        crate::store::StoreError::Conflict(m) => ApiError::BadRequest(m),
+        other => ApiError::Internal(other.to_string()),
+    })?;
     Ok(Json(json!(report)))
 }
 

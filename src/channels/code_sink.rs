@@ -1,6 +1,7 @@
-//! The `email` channel: where one-time link codes go. This version appends them to a log
-//! file, or POSTs `{"email", "code_message"}` to a hook (the shop's mailer) when one is
-//! configured. It is an outbox deliverer like the chat channels, so codes survive restarts
+//! The `email` channel: where one-time link codes and account notices go. They are POSTed
+//! as `{"email", "code_message"}` to a hook (the shop's mailer) when one is configured;
+//! otherwise the development sink appends a line saying only that a message went to a
+//! customer id (never the email, the code or the text). It is an outbox deliverer like the chat channels, so codes survive restarts
 //! and failed hooks are retried.
 
 use std::io::Write;
@@ -30,7 +31,7 @@ impl CodeSink {
         }
     }
 
-    fn append(&self, email: &str, text: &str) -> std::io::Result<()> {
+    fn append(&self, text: &str) -> std::io::Result<()> {
         if let Some(dir) = self.log.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -38,9 +39,21 @@ impl CodeSink {
             .create(true)
             .append(true)
             .open(&self.log)?;
-        writeln!(file, "{}\t{email}\t{text}", chrono::Utc::now().to_rfc3339())?;
+        let customer = customer_of(text).unwrap_or_else(|| "unknown".into());
+        writeln!(
+            file,
+            "{}\tmessage sent to customer {customer}",
+            chrono::Utc::now().to_rfc3339()
+        )?;
         file.sync_data()
     }
+}
+
+/// The customer id a code or notice names ("... (customer 42)"), digits only.
+fn customer_of(text: &str) -> Option<String> {
+    let (_, rest) = text.rsplit_once("customer ")?;
+    let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (!id.is_empty()).then_some(id)
 }
 
 impl Deliver for CodeSink {
@@ -51,7 +64,7 @@ impl Deliver for CodeSink {
     async fn deliver(&self, _: Channel, email: &str, text: &str) -> Result<(), DeliveryError> {
         match &self.hook {
             None => self
-                .append(email, text)
+                .append(text)
                 .map_err(|e| DeliveryError::Failed(format!("{}: {e}", self.log.display()))),
             Some(url) => {
                 let response = self
@@ -71,5 +84,17 @@ impl Deliver for CodeSink {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_customer_id_is_taken_from_the_text() {
+        assert_eq!(
+            super::customer_of("Your crmbot code is 123456. ... (customer 42)."),
+            Some("42".into())
+        );
+        assert_eq!(super::customer_of("no id here"), None);
     }
 }

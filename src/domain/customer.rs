@@ -93,3 +93,30 @@ pub enum StaffRole {
     Manager,
     Admin,
 }
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 3] = [StaffRole::Agent, StaffRole::Manager, StaffRole::Admin];
+
+    /// The name used in config, on the command line and in replies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Agent => "agent",
+            StaffRole::Manager => "manager",
+            StaffRole::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for StaffRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for StaffRole {
+    type Err = super::UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        super::parse_name("role", text, &Self::ALL, |r| r.as_str())
+    }
+}

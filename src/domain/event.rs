@@ -48,6 +48,37 @@ pub enum SurveyKind {
     Nps,
 }
 
+/// Something the bot did for a customer at their request, after they confirmed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    CancelOrder,
+    ChangeAddress,
+    StartReturn,
+    ResendInvoice,
+    PasswordReset,
+    PausePlan,
+    ChangePlan,
+    Unsubscribe,
+    DeleteAccount,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::CancelOrder => "cancel_order",
+            ActionKind::ChangeAddress => "change_address",
+            ActionKind::StartReturn => "start_return",
+            ActionKind::ResendInvoice => "resend_invoice",
+            ActionKind::PasswordReset => "password_reset",
+            ActionKind::PausePlan => "pause_plan",
+            ActionKind::ChangePlan => "change_plan",
+            ActionKind::Unsubscribe => "unsubscribe",
+            ActionKind::DeleteAccount => "delete_account",
+        }
+    }
+}
+
 /// What happened. The payload of each kind is what the models and the engine need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -120,6 +151,35 @@ pub enum EventKind {
         #[serde(default)]
         reason: String,
     },
+    /// A staff member's note on the customer (`/note`).
+    StaffNote {
+        by: String,
+        text: String,
+    },
+    /// A task for a staff member about the customer (`/task`), due at a time.
+    StaffTask {
+        by: String,
+        text: String,
+        due: DateTime<Utc>,
+    },
+    /// A staff member called or met the customer (`/call`): contact the churn model sees
+    /// as activity.
+    StaffContact {
+        by: String,
+        #[serde(default)]
+        note: String,
+    },
+    /// A confirmed action carried out by the action backend (a return started, an order
+    /// cancelled...). `id` makes it idempotent: one action id is carried out once.
+    ActionTaken {
+        id: String,
+        action: ActionKind,
+        #[serde(default)]
+        order_id: Option<String>,
+        /// What the backend handed back (a return code, a confirmation number).
+        #[serde(default)]
+        reference: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -143,6 +203,10 @@ impl EventKind {
             EventKind::OfferAccepted { .. } => "offer_accepted",
             EventKind::OfferRedeemed { .. } => "offer_redeemed",
             EventKind::StageChanged { .. } => "stage_changed",
+            EventKind::StaffNote { .. } => "staff_note",
+            EventKind::StaffTask { .. } => "staff_task",
+            EventKind::StaffContact { .. } => "staff_contact",
+            EventKind::ActionTaken { .. } => "action_taken",
         }
     }
 }

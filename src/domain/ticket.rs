@@ -17,7 +17,21 @@ pub enum TicketState {
     Resolved,
 }
 
+impl std::str::FromStr for TicketState {
+    type Err = super::UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        super::parse_name("ticket state", text, &Self::ALL, |s| s.as_str())
+    }
+}
+
 impl TicketState {
+    pub const ALL: [TicketState; 3] = [
+        TicketState::Open,
+        TicketState::Claimed,
+        TicketState::Resolved,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TicketState::Open => "open",

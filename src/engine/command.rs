@@ -38,6 +38,16 @@ pub enum Command {
     Thread(Option<TicketId>),
     /// `/snippet NAME`: send a saved reply in the ticket's thread; `/snippet` lists them.
     Snippet(Option<String>),
+    /// `/mine`: the staff member's book of business.
+    Mine,
+    /// `/assign CUSTOMER STAFF`
+    Assign(String, String),
+    /// `/note CUSTOMER TEXT`
+    Note(String, String),
+    /// `/task CUSTOMER TEXT` (a weekday, "tomorrow" or "in N days" in the text sets the due day)
+    Task(String, String),
+    /// `/call CUSTOMER [NOTE]`: log a call with the customer.
+    Call(String, String),
 }
 
 impl Command {
@@ -92,6 +102,23 @@ pub fn parse(text: &str) -> Option<Result<Command, CommandError>> {
         "kpi" => Ok(Command::Kpi(words.next().map(str::to_owned))),
         "report" if args.eq_ignore_ascii_case("churn") => Ok(Command::ReportChurn),
         "report" => Err(CommandError::Usage("/report churn")),
+        "mine" => Ok(Command::Mine),
+        "assign" | "note" | "task" | "call" => {
+            let (who, rest) = args
+                .split_once(char::is_whitespace)
+                .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+                .unwrap_or((args.to_owned(), String::new()));
+            match name.as_str() {
+                "assign" if !who.is_empty() && !rest.is_empty() => Ok(Command::Assign(who, rest)),
+                "assign" => Err(CommandError::Usage("/assign CUSTOMER STAFF")),
+                "note" if !who.is_empty() && !rest.is_empty() => Ok(Command::Note(who, rest)),
+                "note" => Err(CommandError::Usage("/note CUSTOMER TEXT")),
+                "task" if !who.is_empty() && !rest.is_empty() => Ok(Command::Task(who, rest)),
+                "task" => Err(CommandError::Usage("/task CUSTOMER TEXT")),
+                _ if !who.is_empty() => Ok(Command::Call(who, rest)),
+                _ => Err(CommandError::Usage("/call CUSTOMER [NOTE]")),
+            }
+        }
         "claim" => optional_ticket(words.next(), "/claim [TICKET]").map(Command::Claim),
         "takeover" => ticket(words.next(), "/takeover TICKET").map(Command::TakeOver),
         "thread" => optional_ticket(words.next(), "/thread [TICKET]").map(Command::Thread),

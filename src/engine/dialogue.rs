@@ -34,6 +34,10 @@ pub enum DialogueState {
     WithHuman { ticket: TicketId },
     /// The bot made an offer and waits for yes or no.
     OfferPending { offer: String, then: AfterOffer },
+    /// The bot proposed an action (a return, a cancellation...) and waits for yes or no.
+    ConfirmAction {
+        pending: crate::actions::PendingAction,
+    },
     /// The bot asked for a satisfaction score.
     AwaitingScore {
         survey: SurveyKind,

@@ -20,6 +20,8 @@ pub struct OrderView {
     /// The latest known status.
     pub status: OrderStatus,
     pub status_since: DateTime<Utc>,
+    /// The return code, once a return was started in chat.
+    pub return_code: Option<String>,
 }
 
 /// The customer's subscription, if they ever had one.
@@ -74,7 +76,18 @@ impl CustomerFacts {
                         .collect(),
                     status: *status,
                     status_since: event.at,
+                    return_code: None,
                 }),
+                EventKind::ActionTaken {
+                    action: crate::domain::ActionKind::StartReturn,
+                    order_id: Some(order_id),
+                    reference,
+                    ..
+                } => {
+                    if let Some(order) = orders.iter_mut().rev().find(|o| &o.order_id == order_id) {
+                        order.return_code = Some(reference.clone().unwrap_or_default());
+                    }
+                }
                 EventKind::OrderUpdated { order_id, status } => {
                     if let Some(order) = orders.iter_mut().rev().find(|o| &o.order_id == order_id) {
                         order.status = *status;

@@ -6,12 +6,18 @@
 //! the shell around it that resolves who is speaking, loads their facts from the store,
 //! applies the decision and logs every message in and out before replying.
 
+mod act;
+mod book;
 pub mod command;
 pub mod dialogue;
+mod execute;
 pub mod facts;
 mod handoff;
+pub mod help;
+mod link_guard;
 mod linking;
 pub mod message;
+mod questions;
 pub mod respond;
 mod staff;
 pub mod text;
@@ -65,6 +71,8 @@ pub enum EngineError {
 pub struct Deps {
     pub store: Store,
     pub nlu: Arc<Nlu>,
+    /// The help centre's articles and their retrieval.
+    pub help: Arc<crate::knowledge::HelpCentre>,
     pub sentiment: Arc<SentimentAnalyzer>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
@@ -75,6 +83,8 @@ pub struct Deps {
     /// Held shared by every unit of work that writes (a message, an ingest, a job) and
     /// exclusively by a backup, which so sees the store between two units of work.
     pub quiesce: Arc<tokio::sync::RwLock<()>>,
+    /// Carries out the actions customers confirm (built in, or the shop's webhook).
+    pub actions: Arc<dyn crate::actions::ActionBackend>,
 }
 
 /// The conversation engine. Cheap to clone; share one per process.
@@ -389,7 +399,10 @@ impl Engine {
             .as_ref()
             .is_some_and(|t| t.state == TicketState::Claimed);
         let risk = self.customer_risk(customer.id)?;
-        let events = if respond::needs_history(&parse, &conversation, risk.as_ref()) {
+        let help_pick = help::pick(&self.deps.help, &parse, text);
+        let events = if respond::needs_history(&parse, &conversation, risk.as_ref())
+            || help_pick.needs_facts()
+        {
             store.events_of(customer.id)?
         } else {
             Vec::new()
@@ -401,8 +414,9 @@ impl Engine {
         let nlu = &self.deps.nlu;
         let template = |i, l| nlu.reply(i, l).map(str::to_owned);
         let acceptances = |offer: &str| store.offer_acceptances(offer).unwrap_or(0);
-        let decision = respond::respond(&CustomerTurn {
+        let mut decision = respond::respond(&CustomerTurn {
             parse: &parse,
+            button: pressed_button.then_some(text),
             sentiment,
             conversation: &conversation,
             facts: &facts,
@@ -414,10 +428,11 @@ impl Engine {
             template: &template,
             offer_acceptances: &acceptances,
             recommendation: recommendation.as_ref(),
+            help: &help_pick,
             ticket_claimed,
             now: at,
         });
-        let mut decision = decision;
+        self.carry_out(&facts, &mut decision, at).await?;
         let reopened = match (&waiting_on, &decision.open_ticket, decision.asked) {
             (None, None, None) => self.maybe_reopen(&conversation, &parse, at)?,
             _ => None,
@@ -654,6 +669,12 @@ impl Engine {
         let intent = decision
             .log_as
             .map(str::to_owned)
+            .or_else(|| {
+                decision
+                    .article
+                    .as_ref()
+                    .map(|a| format!("{}{a}", help::BUTTON_PREFIX))
+            })
             .or_else(|| decision.intent.map(|i| i.as_str().to_owned()));
         self.deps
             .metrics

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::actions::PendingAction;
 use crate::config::Settings;
 use crate::domain::{CustomerId, Event, EventKind, Language, SurveyKind};
 use crate::models::affinity::Recommendation;
@@ -16,8 +17,10 @@ use crate::routing::offers::{OfferContext, OfferMoment, OfferPick, offer_code};
 use crate::routing::surveys::parse_score;
 use crate::sentiment::Sentiment;
 
+use super::act;
 use super::dialogue::{AfterOffer, Conversation, DialogueState};
 use super::facts::{CustomerFacts, OrderLookup};
+use super::help::{self, HelpPick};
 use super::text::Reply;
 
 /// Message sentiment at or below which the bot says sorry before answering.
@@ -26,6 +29,8 @@ const APOLOGY_SENTIMENT: f32 = -0.4;
 /// Everything the decision needs about one customer message.
 pub struct CustomerTurn<'a> {
     pub parse: &'a Parse,
+    /// The data of the pressed button, when the message is a button press.
+    pub button: Option<&'a str>,
     pub sentiment: Sentiment,
     pub conversation: &'a Conversation,
     pub facts: &'a CustomerFacts,
@@ -44,6 +49,8 @@ pub struct CustomerTurn<'a> {
     pub offer_acceptances: &'a dyn Fn(&str) -> u32,
     /// "Customers who bought X also bought Y" for this customer, from the association rules.
     pub recommendation: Option<&'a Recommendation>,
+    /// What the help centre offers for this message.
+    pub help: &'a HelpPick,
     /// Whether a person holds the open ticket of this conversation (if there is one).
     pub ticket_claimed: bool,
     pub now: DateTime<Utc>,
@@ -59,6 +66,10 @@ pub struct TicketRequest {
 /// What to do about one customer message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
+    /// A confirmed action for the shell to carry out (and record if it succeeds).
+    pub execute: Option<PendingAction>,
+    /// An action button pressed again: the shell says whether that action was done.
+    pub replay: Option<String>,
     pub replies: Vec<Reply>,
     pub state: DialogueState,
     pub failures: u8,
@@ -71,6 +82,9 @@ pub struct Decision {
     pub log_as: Option<&'static str>,
     /// A survey question asked in this turn.
     pub asked: Option<SurveyKind>,
+    /// The help-centre article(s) that answered (ids joined by `+`), for the log and for
+    /// "did this help?".
+    pub article: Option<String>,
 }
 
 /// Whether answering needs the customer's events (orders, billing, offers, surveys). A
@@ -109,6 +123,8 @@ pub fn needs_history(
 /// Decides the answer to one customer message.
 pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
     let mut decision = Decision {
+        execute: None,
+        replay: None,
         replies: Vec::new(),
         state: DialogueState::Idle,
         failures: turn.conversation.failures,
@@ -117,13 +133,14 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
         intent: turn.parse.intent(),
         log_as: None,
         asked: None,
+        article: None,
     };
 
     // A ticket is open: the bot helps while it waits, then only relays.
     if let DialogueState::WithHuman { ticket } = turn.conversation.state {
         return super::waiting::decide(turn, ticket, decision);
     }
-    if answer_pending_question(turn, &mut decision) {
+    if act::stale_press(turn, &mut decision) || answer_pending_question(turn, &mut decision) {
         return decision;
     }
 
@@ -155,7 +172,16 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
         });
         return decision;
     }
+    if let Understanding::Confident(intent) = turn.parse.understanding
+        && act::propose(intent, turn, &mut decision)
+    {
+        decision.failures = 0;
+        return decision;
+    }
 
+    if help::answer(turn, &mut decision) {
+        return decision;
+    }
     let intent = match &turn.parse.understanding {
         Understanding::Confident(intent) => *intent,
         Understanding::OutOfScope => return misunderstood(decision, turn, Reply::OutOfScope),
@@ -168,6 +194,9 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
                     second: *second,
                 },
             );
+        }
+        Understanding::Unsure if *turn.help == HelpPick::NoFit => {
+            return misunderstood(decision, turn, Reply::NoArticle);
         }
         Understanding::Unsure => return misunderstood(decision, turn, Reply::NotUnderstood),
     };
@@ -184,6 +213,11 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
 fn answer_pending_question(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
     let intent = turn.parse.intent();
     match (&turn.conversation.state, intent) {
+        (DialogueState::ConfirmAction { pending }, _) => {
+            if !act::answer(turn, pending, decision) {
+                return false;
+            }
+        }
         (DialogueState::ConfirmCancel, Some(Intent::Affirm)) => {
             if turn.facts.subscription.as_ref().is_some_and(|s| s.active) {
                 decision.events.push(EventKind::SubscriptionCancel {
@@ -273,6 +307,15 @@ fn is_new_request(intent: Option<Intent>) -> bool {
 
 fn misunderstood(mut decision: Decision, turn: &CustomerTurn<'_>, reply: Reply) -> Decision {
     decision.failures = decision.failures.saturating_add(1);
+    if reply == Reply::NoArticle {
+        // Nothing in the help centre fits: say so and offer a person straight away.
+        decision.replies.push(reply);
+        decision.state = DialogueState::OfferedHuman {
+            reason: "no help article fits the question".into(),
+        };
+        decision.failures = 0;
+        return decision;
+    }
     if decision.failures >= turn.settings.engine.failures_before_human {
         decision.replies.push(match reply {
             Reply::Clarify { .. } => Reply::NotUnderstood,

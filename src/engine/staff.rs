@@ -68,12 +68,17 @@ fn required_role(command: &Command) -> StaffRole {
         | Command::Thread(_)
         | Command::Snippet(_)
         | Command::Reply(..)
-        | Command::Resolve(..) => StaffRole::Agent,
+        | Command::Resolve(..)
+        | Command::Mine
+        | Command::Note(..)
+        | Command::Task(..)
+        | Command::Call(..) => StaffRole::Agent,
         Command::AtRisk { .. }
         | Command::Segments
         | Command::Kpi(_)
         | Command::ReportChurn
-        | Command::Transfer(..) => StaffRole::Manager,
+        | Command::Transfer(..)
+        | Command::Assign(..) => StaffRole::Manager,
     }
 }
 
@@ -157,15 +162,50 @@ const STAFF_COMMANDS: &[(&str, StaffRole, &str, &str)] = &[
         "churn charts",
         "流失报告图表",
     ),
+    (
+        "/mine",
+        StaffRole::Agent,
+        "your book of business",
+        "我负责的客户",
+    ),
+    (
+        "/assign CUSTOMER STAFF",
+        StaffRole::Manager,
+        "give a customer an owner",
+        "为客户指定负责人",
+    ),
+    (
+        "/note CUSTOMER TEXT",
+        StaffRole::Agent,
+        "a note on a customer",
+        "客户备注",
+    ),
+    (
+        "/task CUSTOMER TEXT",
+        StaffRole::Agent,
+        "a task with a due day (friday, tomorrow, in 3 days)",
+        "带截止日的任务（如 friday、tomorrow）",
+    ),
+    (
+        "/call CUSTOMER [NOTE]",
+        StaffRole::Agent,
+        "log a call",
+        "记录一次通话",
+    ),
     ("/help", StaffRole::Agent, "this list", "本列表"),
 ];
 
-fn role_name(role: StaffRole) -> &'static str {
-    match role {
-        StaffRole::Agent => "agent",
-        StaffRole::Manager => "manager",
-        StaffRole::Admin => "admin",
+/// Tickets opened and not closed in a customer's history.
+fn open_ticket_ids(events: &[crate::domain::Event]) -> Vec<u64> {
+    let mut open = Vec::new();
+    for e in events {
+        match &e.kind {
+            EventKind::TicketOpened { ticket, .. } if !open.contains(ticket) => open.push(*ticket),
+            EventKind::TicketClosed { ticket } => open.retain(|t| t != ticket),
+            _ => {}
+        }
     }
+    open
 }
 
 impl Engine {
@@ -204,6 +244,13 @@ impl Engine {
         here: Option<u64>,
         at: DateTime<Utc>,
     ) -> Result<Vec<Outbound>, EngineError> {
+        if command.is_none()
+            && let Some(p) = parse
+            && let Some(question) = super::questions::parse(&p.normalized)
+        {
+            let text = self.answer(question, p.language, at)?;
+            return Ok(vec![Outbound::text(from.clone(), text)]);
+        }
         let request = match (command, parse) {
             (Some(c), _) => StaffRequest::Command(c),
             (None, Some(p)) => request_from_intent(p),
@@ -226,8 +273,8 @@ impl Engine {
             self.audit_staff(at, &actor.name, "access.denied", &format!("{command:?}"))?;
             return Ok(say(format!(
                 "Sorry, that needs the {} role; you are {}.",
-                role_name(needed),
-                role_name(actor.role)
+                needed.as_str(),
+                actor.role.as_str()
             )));
         }
         let out = match command {
@@ -253,15 +300,28 @@ impl Engine {
                 say(Reply::ModelsNotReady.render(lang))
             }
             Command::AtRisk { segment, top } => {
-                let list =
-                    insights::at_risk(&self.deps.store, at, top.unwrap_or(10), segment.as_deref())?;
+                let mine = segment
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("mine"));
+                let filter = insights::AtRiskFilter {
+                    segment: segment.as_deref().filter(|_| !mine),
+                    owner: mine.then_some(actor.name.as_str()),
+                };
+                let views = insights::Views::of(&self.deps.settings);
+                let report = insights::at_risk_report(
+                    &self.deps.store,
+                    at,
+                    top.unwrap_or(10),
+                    filter,
+                    &views,
+                )?;
                 self.audit_staff(
                     at,
                     &actor.name,
                     "insights.at_risk",
-                    &format!("{} customers", list.len()),
+                    &format!("{} customers", report.customers.len()),
                 )?;
-                say(insights::render_at_risk(&list))
+                say(insights::render_at_risk_report(&report))
             }
             Command::Segments => {
                 let list = insights::segments(&self.deps.store)?;
@@ -306,8 +366,22 @@ impl Engine {
             }
             Command::Thread(id) => self.focus(id, here, from)?,
             Command::Snippet(name) => self.send_snippet(actor, name, here, at, from).await?,
+            Command::Mine => say(self.my_book(actor, at)?),
+            Command::Assign(who, owner) => say(self.assign(actor, &who, &owner, at)?),
+            Command::Note(who, text) => say(self.note(actor, &who, &text, at).await?),
+            Command::Task(who, text) => say(self.task(actor, &who, &text, at).await?),
+            Command::Call(who, note) => say(self.log_call(actor, &who, &note, at).await?),
         };
         Ok(out)
+    }
+
+    /// Every customer matching an id, email or (part of) name (at most 10).
+    pub fn find_customers(&self, query: &str) -> Result<Vec<Customer>, EngineError> {
+        let query = query.trim().trim_start_matches('#');
+        if query.parse::<u64>().is_ok() || query.contains('@') {
+            return Ok(self.find_customer(query)?.into_iter().collect());
+        }
+        Ok(self.deps.store.customers_by_name(query, 10)?)
     }
 
     /// Finds a customer by id, email or (part of) name.
@@ -380,11 +454,17 @@ impl Engine {
                 score.stage_reason,
                 score.segment.as_deref().unwrap_or("-")
             ));
+            let risk = &self.deps.settings.models.risk;
             card.push_str(&format!(
                 "Churn risk: {} · CLV: {} · P(alive): {}\n",
                 score
                     .churn_probability
-                    .map(|p| format!("{:.0}%", p * 100.0))
+                    .map(|p| format!(
+                        "{:.0}% ({}; at risk from {:.0}%)",
+                        p * 100.0,
+                        risk.band(p),
+                        risk.at_risk_probability * 100.0
+                    ))
                     .unwrap_or_else(|| "-".into()),
                 score
                     .clv
@@ -447,7 +527,14 @@ impl Engine {
         if !offers.is_empty() {
             card.push_str(&format!("Offers: {}\n", offers.join(", ")));
         }
-        card.push_str(&format!("Open tickets: {}\n", tickets.len()));
+        // Tickets known only from the history (e.g. imported) count as open too, so the
+        // count agrees with the "unresolved support tickets" the churn model reads.
+        let from_history = open_ticket_ids(&events)
+            .into_iter()
+            .filter(|id| !tickets.iter().any(|t| t.id == *id))
+            .filter(|id| store.ticket(*id).ok().flatten().is_none())
+            .count();
+        card.push_str(&format!("Open tickets: {}\n", tickets.len() + from_history));
         for t in &tickets {
             card.push_str(&format!(
                 "  #{} {} P{} {}\n",

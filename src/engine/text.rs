@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::facts::{OrderView, SubscriptionView};
+use super::help::{BUTTON_PREFIX, HelpFact};
 use super::message::Button;
-use crate::domain::{Customer, Language, TicketId};
+use crate::actions::policy::{ChangeCheck, ReturnCheck};
+use crate::domain::{ActionKind, Customer, Language, TicketId};
 use crate::nlu::Intent;
 
 /// A reply, before it is put into words.
@@ -49,6 +51,19 @@ pub enum Reply {
     },
     NotUnderstood,
     OutOfScope,
+    /// A help-centre article, with the customer's own facts when it is about their data.
+    Article {
+        title: String,
+        body: String,
+        fact: Option<HelpFact>,
+    },
+    /// Two articles that may answer the question, as buttons: (id, title) each.
+    ChooseArticle {
+        first: (String, String),
+        second: (String, String),
+    },
+    /// No article fits: said honestly, with a person offered.
+    NoArticle,
     /// A fixed reply template of an intent from the intents files.
     Template(String),
     /// An offer from the catalogue, in the customer's language, answered with yes or no.
@@ -90,8 +105,62 @@ pub enum Reply {
     WrongCode {
         left: u8,
     },
-    LinkFailed,
     LinkExpired,
+    /// The order can be returned: shall the bot start the return?
+    ReturnOffer {
+        order: OrderView,
+        deadline: DateTime<Utc>,
+        action_id: String,
+    },
+    /// The order has not shipped: shall the bot cancel it?
+    CancelOrderOffer {
+        order: OrderView,
+        action_id: String,
+    },
+    ReturnNotPossible {
+        order: OrderView,
+        check: ReturnCheck,
+        window_days: u32,
+    },
+    CancelNotPossible {
+        order: OrderView,
+        check: ChangeCheck,
+    },
+    ActionDone {
+        action: ActionKind,
+        order_id: Option<String>,
+        reference: Option<String>,
+    },
+    ActionAlreadyDone {
+        action: ActionKind,
+        order_id: Option<String>,
+        reference: Option<String>,
+    },
+    /// The backend failed or timed out: nothing was changed, a ticket follows.
+    ActionFailed {
+        action: ActionKind,
+    },
+    ActionDeclined,
+    /// An action button of a proposal that is no longer open.
+    ActionNotPending,
+    /// Too many wrong codes: linking is paused until then.
+    LinkLocked {
+        until: DateTime<Utc>,
+    },
+    /// To the account's owner: a chat on `channel` was linked to their account.
+    LinkNoticeLinked {
+        channel: String,
+        customer: u64,
+    },
+    /// To the account's owner: repeated wrong codes; linking paused until then.
+    LinkNoticeLocked {
+        until: DateTime<Utc>,
+        customer: u64,
+    },
+}
+
+fn clock_time(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn date(at: DateTime<Utc>) -> String {
@@ -159,7 +228,19 @@ impl Reply {
                 .collect()
         };
         match self {
-            Reply::Offer(_) | Reply::AskCancelConfirm | Reply::OfferHuman => yes_no(),
+            Reply::Offer(_) | Reply::AskCancelConfirm | Reply::OfferHuman | Reply::NoArticle => {
+                yes_no()
+            }
+            Reply::ChooseArticle { first, second } => [first, second]
+                .into_iter()
+                .map(|(id, title)| Button {
+                    label: title.clone(),
+                    data: format!("{BUTTON_PREFIX}{id}"),
+                })
+                .collect(),
+            Reply::ReturnOffer { action_id, .. } | Reply::CancelOrderOffer { action_id, .. } => {
+                action_buttons(action_id, lang)
+            }
             Reply::AskCsat { .. } => scale(1..=5),
             Reply::AskNps => scale(0..=10),
             _ => Vec::new(),
@@ -175,7 +256,18 @@ impl Reply {
     }
 
     fn render_en(&self) -> String {
+        if let Some(text) = render_action_en(self) {
+            return text;
+        }
         match self {
+            Reply::Article { title, body, fact } => article_text(title, body, fact, Language::En),
+            Reply::ChooseArticle { first, second } => format!(
+                "I'm not sure which you mean: \"{}\" or \"{}\"? Pick one below.",
+                first.1, second.1
+            ),
+            Reply::NoArticle => "I'm sorry, I don't have an answer to that in our help centre. \
+                 Would you like me to pass your question to a person?"
+                .into(),
             Reply::Greeting { name } if name.is_empty() => {
                 "Hello! How can I help you today?".into()
             }
@@ -294,16 +386,38 @@ impl Reply {
                 if name.is_empty() { String::new() } else { format!(", {name}") }
             ),
             Reply::WrongCode { left } => format!(
-                "That code is not right. You have {left} more tr{} before you need a new code.",
+                "That code is not right. You have {left} more tr{} before linking is paused for a while.",
                 if *left == 1 { "y" } else { "ies" }
             ),
-            Reply::LinkFailed => "That code is not right either, so I've cancelled the linking. Tell me your email again for a new code.".into(),
             Reply::LinkExpired => "That code has expired. Tell me your email again for a new one.".into(),
+            Reply::LinkLocked { until } => format!(
+                "There have been too many wrong codes, so linking is paused to protect the account. Please try again after {}.",
+                clock_time(until)
+            ),
+            Reply::LinkNoticeLinked { channel, customer } => format!(
+                "A {channel} chat was just linked to your account (customer {customer}). If this was not you, reply to this email or contact us so we can unlink it."
+            ),
+            Reply::LinkNoticeLocked { until, customer } => format!(
+                "Someone typed several wrong codes while trying to link a chat to your account (customer {customer}). Linking is paused until {}. If this was not you, no action is needed; your account was not linked.",
+                clock_time(until)
+            ),
+            _ => String::new(),
         }
     }
 
     fn render_zh(&self) -> String {
+        if let Some(text) = render_action_zh(self) {
+            return text;
+        }
         match self {
+            Reply::Article { title, body, fact } => article_text(title, body, fact, Language::Zh),
+            Reply::ChooseArticle { first, second } => format!(
+                "我不确定您问的是“{}”还是“{}”，请在下面选一个。",
+                first.1, second.1
+            ),
+            Reply::NoArticle => {
+                "抱歉，帮助中心里没有这个问题的答案。要我把您的问题转给人工客服吗？".into()
+            }
             Reply::Greeting { name } if name.is_empty() => "您好！有什么可以帮您？".into(),
             Reply::Greeting { name } => format!("{name}，您好！有什么可以帮您？"),
             Reply::Goodbye => "再见，感谢您的咨询！".into(),
@@ -407,9 +521,20 @@ impl Reply {
                 "如果该邮箱属于某个账户，六位验证码已发送至该邮箱。请在 {minutes} 分钟内在这里输入验证码以关联此对话。"
             ),
             Reply::Linked { name } => format!("已关联到您的账户{name}。有什么可以帮您？"),
-            Reply::WrongCode { left } => format!("验证码不正确，您还可以再试 {left} 次。"),
-            Reply::LinkFailed => "验证码仍不正确，已取消关联。请重新告诉我您的邮箱以获取新验证码。".into(),
+            Reply::WrongCode { left } => format!("验证码不正确，您还可以再试 {left} 次，之后关联将暂停一段时间。"),
             Reply::LinkExpired => "验证码已过期，请重新告诉我您的邮箱以获取新验证码。".into(),
+            Reply::LinkLocked { until } => format!(
+                "错误的验证码次数过多，为保护账户安全，关联已暂停。请在 {} 之后再试。",
+                clock_time(until)
+            ),
+            Reply::LinkNoticeLinked { channel, customer } => format!(
+                "刚刚有一个 {channel} 对话关联到了您的账户（客户 {customer}）。如果不是您本人操作，请联系我们解除关联。"
+            ),
+            Reply::LinkNoticeLocked { until, customer } => format!(
+                "有人在尝试将对话关联到您的账户（客户 {customer}）时多次输入了错误的验证码。关联已暂停至 {}。您的账户没有被关联。",
+                clock_time(until)
+            ),
+            _ => String::new(),
         }
     }
 }
@@ -422,6 +547,389 @@ fn status_zh(status: crate::domain::OrderStatus) -> &'static str {
         Delivered => "已送达",
         Returned => "已退货",
         Cancelled => "已取消",
+    }
+}
+
+/// An article's title and answer, then the customer's own facts.
+fn article_text(title: &str, body: &str, fact: &Option<HelpFact>, lang: Language) -> String {
+    let mut out = format!("{title}\n{body}");
+    if let Some(f) = fact {
+        out.push_str("\n\n");
+        out.push_str(&match lang {
+            Language::En => fact_en(f),
+            Language::Zh => fact_zh(f),
+        });
+    }
+    out
+}
+
+fn fact_en(f: &HelpFact) -> String {
+    match f {
+        HelpFact::ReturnWindow {
+            order,
+            deadline,
+            open,
+        } => match (deadline, open) {
+            (Some(d), true) => format!(
+                "Your latest order {} ({}) was delivered on {}: you can return it until {}.",
+                order.order_id,
+                day(order.placed),
+                day(order.status_since),
+                day(*d)
+            ),
+            (Some(d), false) => format!(
+                "Your latest order {} ({}) was delivered on {}; its return window closed on {}.",
+                order.order_id,
+                day(order.placed),
+                day(order.status_since),
+                day(*d)
+            ),
+            (None, true) => format!(
+                "Your latest order {} ({}) is not delivered yet: the 30 days start when it arrives.",
+                order.order_id,
+                day(order.placed)
+            ),
+            (None, false) => format!(
+                "Your latest order {} ({}) is {}: there is nothing left to return on it.",
+                order.order_id,
+                day(order.placed),
+                order.status.as_str()
+            ),
+        },
+        HelpFact::InTransit { order, from, to } => format!(
+            "Your order {} is {} (since {}): expect it between {} and {}.",
+            order.order_id,
+            order.status.as_str(),
+            day(order.status_since),
+            day(*from),
+            day(*to)
+        ),
+        HelpFact::NothingInTransit(Some(o)) => format!(
+            "You have no order on its way; your latest, {}, is {}.",
+            o.order_id,
+            o.status.as_str()
+        ),
+        HelpFact::NothingInTransit(None) | HelpFact::NoOrders => {
+            "I can't see any order on your account yet.".into()
+        }
+        HelpFact::Invoice(o) => format!(
+            "Your latest order {} of {} came to {}; its invoice is in the order confirmation email and under Account → Orders.",
+            o.order_id,
+            day(o.placed),
+            money(o.amount)
+        ),
+        HelpFact::Plan {
+            plan,
+            price,
+            upgrade,
+        } => match upgrade {
+            Some((next, more)) => format!(
+                "You are on {} at {} a month; {} would cost you {} more a month.",
+                plan_name(*plan),
+                money(*price),
+                plan_name(*next),
+                money(*more)
+            ),
+            None => format!(
+                "You are on {} at {} a month, our top plan.",
+                plan_name(*plan),
+                money(*price)
+            ),
+        },
+        HelpFact::NoPlan => "You have no plan at the moment.".into(),
+    }
+}
+
+fn fact_zh(f: &HelpFact) -> String {
+    match f {
+        HelpFact::ReturnWindow {
+            order,
+            deadline,
+            open,
+        } => match (deadline, open) {
+            (Some(d), true) => format!(
+                "您最近的订单 {}（{}）于 {} 送达：{} 前都可以退货。",
+                order.order_id,
+                day(order.placed),
+                day(order.status_since),
+                day(*d)
+            ),
+            (Some(d), false) => format!(
+                "您最近的订单 {}（{}）于 {} 送达，退货期已于 {} 结束。",
+                order.order_id,
+                day(order.placed),
+                day(order.status_since),
+                day(*d)
+            ),
+            (None, true) => format!(
+                "您最近的订单 {}（{}）尚未送达：30 天从收货日算起。",
+                order.order_id,
+                day(order.placed)
+            ),
+            (None, false) => format!(
+                "您最近的订单 {}（{}）状态为 {}，没有可退的商品。",
+                order.order_id,
+                day(order.placed),
+                order.status.as_str()
+            ),
+        },
+        HelpFact::InTransit { order, from, to } => format!(
+            "您的订单 {} 状态为 {}（自 {} 起），预计 {} 至 {} 送达。",
+            order.order_id,
+            order.status.as_str(),
+            day(order.status_since),
+            day(*from),
+            day(*to)
+        ),
+        HelpFact::NothingInTransit(Some(o)) => format!(
+            "您没有在途的订单；最近的订单 {} 状态为 {}。",
+            o.order_id,
+            o.status.as_str()
+        ),
+        HelpFact::NothingInTransit(None) | HelpFact::NoOrders => "您的账户里还没有订单。".into(),
+        HelpFact::Invoice(o) => format!(
+            "您最近的订单 {}（{}）金额 {}，发票在订单确认邮件和“账户 → 订单”里。",
+            o.order_id,
+            day(o.placed),
+            money(o.amount)
+        ),
+        HelpFact::Plan {
+            plan,
+            price,
+            upgrade,
+        } => match upgrade {
+            Some((next, more)) => format!(
+                "您现在是 {} 套餐，每月 {}；升级到 {} 每月多 {}。",
+                plan_name(*plan),
+                money(*price),
+                plan_name(*next),
+                money(*more)
+            ),
+            None => format!(
+                "您现在是 {} 套餐，每月 {}，已是最高套餐。",
+                plan_name(*plan),
+                money(*price)
+            ),
+        },
+        HelpFact::NoPlan => "您目前没有订阅套餐。".into(),
+    }
+}
+
+fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+fn plan_name(plan: crate::domain::Plan) -> &'static str {
+    match plan {
+        crate::domain::Plan::None => "no plan",
+        crate::domain::Plan::Basic => "Basic",
+        crate::domain::Plan::Plus => "Plus",
+        crate::domain::Plan::Premium => "Premium",
+    }
+}
+
+/// "Yes" and "No" buttons carrying the id of the proposed action.
+fn action_buttons(action_id: &str, lang: Language) -> Vec<Button> {
+    let (yes, no) = match lang {
+        Language::Zh => ("是", "否"),
+        Language::En => ("Yes", "No"),
+    };
+    vec![
+        Button {
+            label: yes.into(),
+            data: format!("{}yes:{action_id}", crate::actions::BUTTON_PREFIX),
+        },
+        Button {
+            label: no.into(),
+            data: format!("{}no:{action_id}", crate::actions::BUTTON_PREFIX),
+        },
+    ]
+}
+
+fn action_en(action: ActionKind) -> &'static str {
+    match action {
+        ActionKind::CancelOrder => "cancel the order",
+        ActionKind::ChangeAddress => "change the delivery address",
+        ActionKind::StartReturn => "start the return",
+        ActionKind::ResendInvoice => "resend the invoice",
+        ActionKind::PasswordReset => "send the password-reset link",
+        ActionKind::PausePlan => "pause your plan",
+        ActionKind::ChangePlan => "change your plan",
+        ActionKind::Unsubscribe => "unsubscribe you from marketing emails",
+        ActionKind::DeleteAccount => "delete your account",
+    }
+}
+
+fn action_zh(action: ActionKind) -> &'static str {
+    match action {
+        ActionKind::CancelOrder => "取消订单",
+        ActionKind::ChangeAddress => "修改收货地址",
+        ActionKind::StartReturn => "办理退货",
+        ActionKind::ResendInvoice => "重新发送发票",
+        ActionKind::PasswordReset => "发送重置密码链接",
+        ActionKind::PausePlan => "暂停套餐",
+        ActionKind::ChangePlan => "更改套餐",
+        ActionKind::Unsubscribe => "退订营销邮件",
+        ActionKind::DeleteAccount => "删除账户",
+    }
+}
+
+fn order_en(o: &OrderView) -> String {
+    format!(
+        "{} from {} ({}, {})",
+        o.order_id,
+        date(o.placed),
+        o.items.join(", "),
+        money(o.amount)
+    )
+}
+
+fn order_zh(o: &OrderView) -> String {
+    format!("{}（{}，{}）", o.order_id, date(o.placed), money(o.amount))
+}
+
+fn render_action_en(reply: &Reply) -> Option<String> {
+    Some(match reply {
+        Reply::ReturnOffer { order, deadline, .. } => format!(
+            "Your latest order {} was delivered on {}, so it is within the return window until {}. Shall I start the return now?",
+            order_en(order),
+            date(order.status_since),
+            date(*deadline)
+        ),
+        Reply::CancelOrderOffer { order, .. } => format!(
+            "Your order {} has not shipped yet, so I can cancel it free of charge. Shall I cancel the order?",
+            order_en(order)
+        ),
+        Reply::ReturnNotPossible { order, check, window_days } => match check {
+            ReturnCheck::WindowClosed { deadline } => format!(
+                "Your latest order {} was delivered on {}; the {window_days}-day return window ended on {}, so I can't start a return myself. If the item is faulty, a person from our team can still help.",
+                order_en(order),
+                date(order.status_since),
+                date(*deadline)
+            ),
+            ReturnCheck::InTransit => format!(
+                "Your latest order {} is on its way. Once it is delivered you have {window_days} days to return it.",
+                order_en(order)
+            ),
+            ReturnCheck::AlreadyReturned => format!(
+                "A return for order {} is already started{}.",
+                order.order_id,
+                order.return_code.as_deref().filter(|c| !c.is_empty()).map(|c| format!(" (return code {c})")).unwrap_or_default()
+            ),
+            _ => format!("Order {} is cancelled, so there is nothing to return.", order.order_id),
+        },
+        Reply::CancelNotPossible { order, check } => match check {
+            ChangeCheck::AlreadyCancelled => format!("Order {} is already cancelled.", order.order_id),
+            _ => format!(
+                "Order {} has already shipped, so it can no longer be cancelled; once it arrives you can return it.",
+                order_en(order)
+            ),
+        },
+        Reply::ActionDone { action, order_id, reference } => done_en(*action, order_id.as_deref(), reference.as_deref()),
+        Reply::ActionAlreadyDone { action, order_id, reference } => format!(
+            "That's already done, nothing more to do. {}",
+            done_en(*action, order_id.as_deref(), reference.as_deref())
+        ),
+        Reply::ActionFailed { action } => format!(
+            "Sorry, I couldn't {} just now: our shop system did not answer. Nothing has been changed.",
+            action_en(*action)
+        ),
+        Reply::ActionDeclined => "All right, I haven't changed anything.".into(),
+        Reply::ActionNotPending => "That question is no longer open, so I haven't changed anything. Ask me again if you still need it.".into(),
+        _ => return None,
+    })
+}
+
+fn done_en(action: ActionKind, order_id: Option<&str>, reference: Option<&str>) -> String {
+    let order = order_id.unwrap_or("your order");
+    let code = reference.unwrap_or("-");
+    match action {
+        ActionKind::StartReturn => format!(
+            "Your return for order {order} is started. Your return code is {code}: write it on the parcel and send it back within 14 days; the refund follows once it arrives."
+        ),
+        ActionKind::CancelOrder => format!(
+            "Order {order} is cancelled; the refund goes back to your payment method within 2 working days."
+        ),
+        other => format!(
+            "Done: I did {} (reference {code}).",
+            action_en(other).trim_start_matches("your ")
+        ),
+    }
+}
+
+fn render_action_zh(reply: &Reply) -> Option<String> {
+    Some(match reply {
+        Reply::ReturnOffer {
+            order, deadline, ..
+        } => format!(
+            "您最近的订单 {}已于 {} 送达，仍在退货期内（截至 {}）。现在为您办理退货吗？",
+            order_zh(order),
+            date(order.status_since),
+            date(*deadline)
+        ),
+        Reply::CancelOrderOffer { order, .. } => format!(
+            "您的订单 {}尚未发货，可以免费取消。要为您取消这个订单吗？",
+            order_zh(order)
+        ),
+        Reply::ReturnNotPossible {
+            order,
+            check,
+            window_days,
+        } => match check {
+            ReturnCheck::WindowClosed { deadline } => format!(
+                "您最近的订单 {}已于 {} 送达，{window_days} 天退货期已于 {} 结束，无法办理退货。如商品有质量问题，工作人员仍可为您处理。",
+                order_zh(order),
+                date(order.status_since),
+                date(*deadline)
+            ),
+            ReturnCheck::InTransit => format!(
+                "您最近的订单 {}正在配送中，送达后 {window_days} 天内可以退货。",
+                order_zh(order)
+            ),
+            ReturnCheck::AlreadyReturned => format!("订单 {} 的退货已在办理中。", order.order_id),
+            _ => format!("订单 {} 已取消，无需退货。", order.order_id),
+        },
+        Reply::CancelNotPossible { order, check } => match check {
+            ChangeCheck::AlreadyCancelled => format!("订单 {} 已经取消。", order.order_id),
+            _ => format!(
+                "订单 {} 已发货，无法取消；收到后可以申请退货。",
+                order_zh(order)
+            ),
+        },
+        Reply::ActionDone {
+            action,
+            order_id,
+            reference,
+        } => done_zh(*action, order_id.as_deref(), reference.as_deref()),
+        Reply::ActionAlreadyDone {
+            action,
+            order_id,
+            reference,
+        } => format!(
+            "这件事已经办好了，无需重复操作。{}",
+            done_zh(*action, order_id.as_deref(), reference.as_deref())
+        ),
+        Reply::ActionFailed { action } => format!(
+            "抱歉，暂时无法为您{}：商城系统没有响应。没有做任何更改。",
+            action_zh(*action)
+        ),
+        Reply::ActionDeclined => "好的，没有做任何更改。".into(),
+        Reply::ActionNotPending => "该请求已失效，没有做任何更改。如仍需要，请再告诉我。".into(),
+        _ => return None,
+    })
+}
+
+fn done_zh(action: ActionKind, order_id: Option<&str>, reference: Option<&str>) -> String {
+    let order = order_id.unwrap_or("您的订单");
+    let code = reference.unwrap_or("-");
+    match action {
+        ActionKind::StartReturn => format!(
+            "订单 {order} 的退货已办理，退货码为 {code}：请写在包裹上并在 14 天内寄回，收到后即为您退款。"
+        ),
+        ActionKind::CancelOrder => {
+            format!("订单 {order} 已取消，款项将在 2 个工作日内退回原支付方式。")
+        }
+        other => format!("已为您{}（编号 {code}）。", action_zh(other)),
     }
 }
 

@@ -388,7 +388,7 @@ impl CustomerFeatures {
                     order_id,
                     status: OrderStatus::Cancelled | OrderStatus::Returned,
                 } => voided.push(order_id.as_str()),
-                EventKind::Login => acts.push(e.at),
+                EventKind::Login | EventKind::StaffContact { .. } => acts.push(e.at),
                 EventKind::SubscriptionStart { .. }
                 | EventKind::SubscriptionCancel { .. }
                 | EventKind::PlanChanged { .. } => subs.push((e.at, &e.kind)),

@@ -109,7 +109,79 @@ pub struct StageAssessment {
 /// The stage of a customer with these features. Rules in order: lead, churned,
 /// reactivated, new, at risk, loyal, active.
 pub fn classify(f: &CustomerFeatures, s: &LifecycleSettings) -> StageAssessment {
-    let say = |stage, reason: String| StageAssessment { stage, reason };
+    if let Some(early) = early_stage(f, s) {
+        return early;
+    }
+    let risk = risk_signals(f, s);
+    if !risk.is_empty() {
+        return StageAssessment {
+            stage: Stage::AtRisk,
+            reason: risk.join("; "),
+        };
+    }
+    settled_stage(f, s)
+}
+
+/// What the churn model says about a customer, for [`classify_with_risk`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelRisk {
+    /// Calibrated churn probability.
+    pub probability: f64,
+    /// Whether it is at or above the at-risk threshold.
+    pub at_risk: bool,
+    /// The at-risk threshold.
+    pub threshold: f64,
+}
+
+/// The stage when a churn model exists: "at risk" then means exactly what the model's
+/// at-risk flag means (so the stage, the risk band and the alerts agree). The rule
+/// signals (silence, negative messages, failed payments) are kept as reasons: beside the
+/// model's probability when it flags the customer, or as "watch:" on a calm stage when it
+/// does not — a one-message dip does not flip a loyal customer to at risk.
+pub fn classify_with_risk(
+    f: &CustomerFeatures,
+    s: &LifecycleSettings,
+    model: Option<ModelRisk>,
+) -> StageAssessment {
+    let Some(m) = model else {
+        return classify(f, s);
+    };
+    if let Some(early) = early_stage(f, s)
+        && matches!(early.stage, Stage::Lead | Stage::Churned)
+    {
+        return early;
+    }
+    let signals = risk_signals(f, s);
+    let pct = |p: f64| format!("{:.0}%", p * 100.0);
+    if m.at_risk {
+        let mut reason = format!(
+            "churn probability {} (at risk from {})",
+            pct(m.probability),
+            pct(m.threshold)
+        );
+        if !signals.is_empty() {
+            reason.push_str(&format!("; {}", signals.join("; ")));
+        }
+        return StageAssessment {
+            stage: Stage::AtRisk,
+            reason,
+        };
+    }
+    let mut calm = early_stage(f, s).unwrap_or_else(|| settled_stage(f, s));
+    if !signals.is_empty() {
+        calm.reason.push_str(&format!(
+            "; watch: {} (churn probability {}, below {})",
+            signals.join("; "),
+            pct(m.probability),
+            pct(m.threshold)
+        ));
+    }
+    calm
+}
+
+/// Lead, churned, reactivated and new: stages decided before any risk rule.
+fn early_stage(f: &CustomerFeatures, s: &LifecycleSettings) -> Option<StageAssessment> {
+    let say = |stage, reason: String| Some(StageAssessment { stage, reason });
     let idle = f.days_since_activity;
     let subscribed = f.subscription_active > 0.0;
     if f.is_lead {
@@ -134,6 +206,12 @@ pub fn classify(f: &CustomerFeatures, s: &LifecycleSettings) -> StageAssessment 
     if f.tenure_days < s.new_days {
         return say(Stage::New, format!("joined {:.0} days ago", f.tenure_days));
     }
+    None
+}
+
+/// The rule signals of risk, in words (empty when none fires).
+fn risk_signals(f: &CustomerFeatures, s: &LifecycleSettings) -> Vec<String> {
+    let idle = f.days_since_activity;
     let mut risk = Vec::new();
     if idle >= s.at_risk_after_days {
         risk.push(format!("no login or purchase for {idle:.0} days"));
@@ -156,9 +234,13 @@ pub fn classify(f: &CustomerFeatures, s: &LifecycleSettings) -> StageAssessment 
             f.payment_failures_90d
         ));
     }
-    if !risk.is_empty() {
-        return say(Stage::AtRisk, risk.join("; "));
-    }
+    risk
+}
+
+/// Loyal or active: the stage of a customer without risk.
+fn settled_stage(f: &CustomerFeatures, s: &LifecycleSettings) -> StageAssessment {
+    let idle = f.days_since_activity;
+    let subscribed = f.subscription_active > 0.0;
     if f.tenure_days >= s.loyal_min_tenure_days
         && (f.frequency >= s.loyal_min_purchases || subscribed)
     {
@@ -170,16 +252,19 @@ pub fn classify(f: &CustomerFeatures, s: &LifecycleSettings) -> StageAssessment 
         } else {
             format!("subscribed and active for {:.0} days", f.tenure_days)
         };
-        return say(Stage::Loyal, why);
+        return StageAssessment {
+            stage: Stage::Loyal,
+            reason: why,
+        };
     }
-    say(
-        Stage::Active,
-        if subscribed {
+    StageAssessment {
+        stage: Stage::Active,
+        reason: if subscribed {
             "subscription running and active recently".to_string()
         } else {
             format!("last login or purchase {idle:.0} days ago")
         },
-    )
+    }
 }
 
 /// Stage counts at the end of one period.
@@ -305,6 +390,47 @@ mod tests {
             s.reason.contains("unresolved support ticket"),
             "{}",
             s.reason
+        );
+    }
+
+    #[test]
+    fn with_a_model_the_stage_is_at_risk_exactly_when_the_model_says_so() {
+        let regular: Vec<_> = (0..20).map(|k| buy(1, k * 20, 25.0)).collect();
+        let c = customer(1, t0());
+        let s = LifecycleSettings::default();
+        let at = t0() + Duration::days(385);
+        // One angry message: the rules fire, the model does not flag: still loyal, with why.
+        let dip = vec![msg(1, 384, -0.9, None)];
+        let f = CustomerFeatures::build(&c, &regular, &dip, at);
+        assert_eq!(classify(&f, &s).stage, Stage::AtRisk);
+        let calm = ModelRisk {
+            probability: 0.12,
+            at_risk: false,
+            threshold: 0.5,
+        };
+        let st = classify_with_risk(&f, &s, Some(calm));
+        assert_eq!(st.stage, Stage::Loyal, "{}", st.reason);
+        assert!(
+            st.reason.contains("watch: 100 % of this month"),
+            "{}",
+            st.reason
+        );
+        assert!(st.reason.contains("12%, below 50%"), "{}", st.reason);
+        // The model flags a customer the rules find calm: at risk, and the reason says so.
+        let f = CustomerFeatures::build(&c, &regular, &[], at);
+        let flagged = ModelRisk {
+            probability: 0.71,
+            at_risk: true,
+            threshold: 0.5,
+        };
+        let st = classify_with_risk(&f, &s, Some(flagged));
+        assert_eq!(st.stage, Stage::AtRisk);
+        assert_eq!(st.reason, "churn probability 71% (at risk from 50%)");
+        // Churned stays churned whatever the model says.
+        let f = CustomerFeatures::build(&c, &[buy(1, 0, 10.0)], &[], t0() + Duration::days(400));
+        assert_eq!(
+            classify_with_risk(&f, &s, Some(flagged)).stage,
+            Stage::Churned
         );
     }
 

@@ -19,7 +19,8 @@ use super::features::{
     CustomerFeatures, CustomerHistory, activity_times, feature_texts, rfm_at, rfm_of_purchases,
     subscription_at,
 };
-use super::lifecycle::{LifecycleSettings, Stage, classify};
+use super::lifecycle::{LifecycleSettings, ModelRisk, Stage, classify_with_risk};
+use super::risk::RiskSettings;
 use super::segments::{SegmentModel, SegmentSettings};
 use super::{ModelError, Result};
 use crate::domain::{CustomerId, EventKind};
@@ -89,6 +90,8 @@ pub struct ModelSettings {
     pub clv: ClvSettings,
     pub segments: SegmentSettings,
     pub rules: RuleSettings,
+    /// What "at risk" means (one threshold for every view).
+    pub risk: RiskSettings,
 }
 
 /// The trained models, as values and as artifacts.
@@ -474,7 +477,8 @@ pub struct CustomerScore {
     pub segment: Option<String>,
     /// Calibrated probability of churning within the label horizon.
     pub churn_probability: Option<f64>,
-    /// Whether the churn risk is above the alert threshold.
+    /// Whether the customer is at risk: churn probability at or above
+    /// `[models.risk] at_risk_probability` (then the stage is `at_risk` too).
     pub churn_alert: bool,
     /// Top reasons for the churn risk, strongest first.
     pub reasons: Vec<Reason>,
@@ -571,7 +575,6 @@ pub fn score_all(
 pub fn score_one(models: &TrainedModels, h: &CustomerHistory, now: DateTime<Utc>) -> CustomerScore {
     let s = &models.settings;
     let (f, rfm) = features_at(h, now, models.clv.as_ref());
-    let st = classify(&f, &s.lifecycle);
     let lead = h.customer.is_lead;
     let est = match (&models.clv, &rfm) {
         (Some(m), Some(r)) if !lead => {
@@ -589,7 +592,14 @@ pub fn score_one(models: &TrainedModels, h: &CustomerHistory, now: DateTime<Utc>
     };
     let clv = est.map(|e| e.clv);
     let p = pred.as_ref().map(|p| p.probability);
-    let alert = pred.as_ref().is_some_and(|p| p.alert);
+    let model_risk = p.map(|probability| ModelRisk {
+        probability,
+        at_risk: s.risk.is_at_risk(probability),
+        threshold: s.risk.at_risk_probability,
+    });
+    let st = classify_with_risk(&f, &s.lifecycle, model_risk);
+    // At risk means one thing everywhere: the stage says it, and so does the flag.
+    let alert = st.stage == Stage::AtRisk && model_risk.is_some_and(|m| m.at_risk);
     let reasons = pred.map(|p| p.reasons).unwrap_or_default();
     let suggested_action = suggest(
         st.stage,
@@ -613,8 +623,8 @@ pub fn score_one(models: &TrainedModels, h: &CustomerHistory, now: DateTime<Utc>
     }
 }
 
-/// The `n` customers with the most value at stake (expected loss, then churn probability),
-/// among those not yet churned.
+/// The `n` customers at risk with the most value at stake (expected loss, then churn
+/// probability).
 pub fn rank_at_risk(scores: &[CustomerScore], n: usize) -> Vec<&CustomerScore> {
     let key = |s: &CustomerScore| (s.expected_loss, s.churn_probability.unwrap_or(0.0));
     let cmp = |a: &&CustomerScore, b: &&CustomerScore| {
@@ -625,7 +635,7 @@ pub fn rank_at_risk(scores: &[CustomerScore], n: usize) -> Vec<&CustomerScore> {
     };
     let mut v: Vec<&CustomerScore> = scores
         .iter()
-        .filter(|s| s.stage != Stage::Churned && s.churn_probability.is_some())
+        .filter(|s| s.churn_alert && s.churn_probability.is_some())
         .collect();
     if n < v.len() {
         v.select_nth_unstable_by(n, cmp);

@@ -164,6 +164,12 @@ const PROTOTYPES: [(&str, [f64; 4]); 8] = [
     ("lost", [1.5, -1.0, -1.0, -1.0]),
 ];
 
+/// The segment names clustering can give (a ninth cluster or more gets one of these with a
+/// number); config that names a segment is checked against them.
+pub fn segment_names() -> impl Iterator<Item = &'static str> {
+    PROTOTYPES.iter().map(|(name, _)| *name)
+}
+
 fn describe(c: &[f64]) -> String {
     let (r, f, m, e) = (c[0], c[1], c[2], c[3]);
     let level = |z: f64| {

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::{ChurnBand, CustomerRisk};
 use crate::domain::{CustomerId, Event, EventKind, Language};
+use crate::models::lifecycle::Stage;
 
 /// When an offer is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,9 +39,9 @@ pub struct Offer {
     /// Only for these segments (empty: any).
     #[serde(default)]
     pub segments: Vec<String>,
-    /// Only for these lifecycle stages (empty: any).
+    /// Only for these lifecycle stages (empty: any); an unknown stage is refused at load.
     #[serde(default)]
-    pub stages: Vec<String>,
+    pub stages: Vec<Stage>,
     /// Only for these churn bands (empty: any).
     #[serde(default)]
     pub churn_bands: Vec<ChurnBand>,
@@ -138,7 +139,7 @@ impl Default for OfferSettings {
                     text_zh: "欢迎回来！您下一笔订单可享八五折优惠。需要我发给您优惠码吗？（是/否）".into(),
                     discount_percent: 15,
                     segments: vec![],
-                    stages: vec!["at_risk".into(), "churned".into()],
+                    stages: vec![Stage::AtRisk, Stage::Churned],
                     churn_bands: vec![],
                     min_clv: 0.0,
                     products: vec![],
@@ -219,7 +220,10 @@ fn eligible(offer: &Offer, ctx: &OfferContext<'_>) -> bool {
         wanted.is_empty() || have.is_some_and(|h| wanted.iter().any(|w| w.eq_ignore_ascii_case(h)))
     };
     if !matches(&offer.segments, risk.and_then(|r| r.segment.as_ref()))
-        || !matches(&offer.stages, risk.and_then(|r| r.stage.as_ref()))
+        || !(offer.stages.is_empty()
+            || risk
+                .and_then(|r| r.stage.as_deref())
+                .is_some_and(|have| offer.stages.iter().any(|s| s.as_str() == have)))
     {
         return false;
     }

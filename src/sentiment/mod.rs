@@ -9,6 +9,7 @@
 
 pub mod en;
 pub mod eval;
+pub mod neutral;
 pub mod zh;
 pub mod zh_mlp;
 
@@ -123,6 +124,70 @@ const ZH_DISPLEASURE: &[&str] = &[
     "麻烦",
 ];
 
+/// Words of satisfaction in Chinese customer messages.
+const ZH_SATISFACTION: &[&str] = &[
+    "好", "满意", "喜欢", "棒", "赞", "谢谢", "感谢", "不错", "推荐", "值得", "开心", "完美",
+    "方便", "漂亮", "舒服", "划算", "惊喜", "优秀", "给力", "爱",
+];
+
+/// How much of the review model's score is kept for a text with no word of satisfaction
+/// or displeasure: a plain support question. Chosen on the shipped neutral sets
+/// ([`neutral`]) so that they score about 0 in Chinese as they do in English.
+const ZH_PLAIN_TEXT_SCALE: f32 = 0.1;
+
+/// Calibrates the review model's score for chat: trained on product reviews, it also
+/// learned topics ("退货", a return, reads as negative), so a plain question would look
+/// angry. Without a polar word the score is shrunk towards 0, with a word of displeasure
+/// only a positive score is (halved). The sign, and so the review accuracy, is kept.
+fn calibrate_zh(score: f32, normalized: &str) -> f32 {
+    let displeased = ZH_DISPLEASURE.iter().any(|w| normalized.contains(w));
+    let pleased = ZH_SATISFACTION.iter().any(|w| normalized.contains(w));
+    match (displeased, pleased) {
+        (false, false) => score * ZH_PLAIN_TEXT_SCALE,
+        (true, false) if score > 0.0 => score * 0.5,
+        (false, true) if score < 0.0 => score * 0.5,
+        _ => score,
+    }
+}
+
+/// How much of a mild English score is kept for a plain question or request: VADER reads
+/// "cancel", "return" or "please" as feelings, but "how do I cancel my subscription?" is
+/// a neutral question (see [`neutral`]).
+const EN_PLAIN_QUESTION_SCALE: f32 = 0.15;
+/// A question scoring beyond this either way keeps its score ("why is this so awful?").
+const EN_PLAIN_QUESTION_MAX: f32 = 0.5;
+
+/// Shrinks the score of a mild English question or request towards 0 (sign kept).
+fn calibrate_en(score: f32, text: &str) -> f32 {
+    let t = text.trim().to_lowercase();
+    let openers = [
+        "what ",
+        "where ",
+        "when ",
+        "how ",
+        "which ",
+        "who ",
+        "can ",
+        "could ",
+        "do ",
+        "does ",
+        "is ",
+        "are ",
+        "will ",
+        "would ",
+        "please ",
+        "i want ",
+        "i'd like ",
+        "i need ",
+    ];
+    let question = t.ends_with('?') || openers.iter().any(|o| t.starts_with(o));
+    if question && score.abs() < EN_PLAIN_QUESTION_MAX && !t.contains('!') {
+        score * EN_PLAIN_QUESTION_SCALE
+    } else {
+        score
+    }
+}
+
 impl SentimentAnalyzer {
     /// English rules plus the Chinese model shipped in `zh_model.bin`.
     pub fn new() -> Result<Self, SentimentError> {
@@ -143,16 +208,12 @@ impl SentimentAnalyzer {
     /// The sentiment of `text`, read as `lang`.
     pub fn score(&self, text: &str, lang: Language) -> Sentiment {
         match lang {
-            Language::En => Sentiment::from_score(self.en.score(text), EN_NEUTRAL_BAND),
+            Language::En => {
+                Sentiment::from_score(calibrate_en(self.en.score(text), text), EN_NEUTRAL_BAND)
+            }
             Language::Zh => {
                 let normalized = normalize(text);
-                let mut score = self.zh.score(&normalized);
-                // Trained on product reviews, the model also learned topics ("退货", a return,
-                // reads as negative). Without a word of displeasure, negativity is halved, so a
-                // plain question is not taken for anger. The sign (and accuracy) is kept.
-                if score < 0.0 && !ZH_DISPLEASURE.iter().any(|w| normalized.contains(w)) {
-                    score *= 0.5;
-                }
+                let score = calibrate_zh(self.zh.score(&normalized), &normalized);
                 Sentiment::from_score(score, ZH_NEUTRAL_BAND)
             }
         }

@@ -68,6 +68,18 @@ fn read_chunk(input: &mut impl Read) -> std::io::Result<Option<Vec<u8>>> {
     Ok(Some(buf))
 }
 
+/// A new file only its owner may read (0600 on Unix): a backup holds every customer.
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
 impl Store {
     /// Writes a backup of every tree into `dir` (created; must not hold a backup yet).
     pub fn backup(&self, dir: &Path) -> Result<BackupReport> {
@@ -81,7 +93,7 @@ impl Store {
             )));
         }
         let tmp = dir.join(format!("{BACKUP_FILE}.partial"));
-        let file = File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+        let file = private_file(&tmp).map_err(|e| io_err(&tmp, e))?;
         let mut out = BufWriter::new(file);
         let mut report = BackupReport {
             file: path.clone(),

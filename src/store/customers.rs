@@ -25,11 +25,15 @@ impl Store {
         if let Some(old) = self.inner.customers.insert(key, encode(customer))? {
             let old: Customer = decode("customer", &old)?;
             if let Some(email) = old.email.filter(|e| Some(e) != customer.email.as_ref()) {
-                self.inner.emails.remove(email.as_bytes())?;
+                self.inner
+                    .emails
+                    .remove(crate::domain::normalize_email(&email).as_bytes())?;
             }
         }
         if let Some(email) = &customer.email {
-            self.inner.emails.insert(email.as_bytes(), &key)?;
+            self.inner
+                .emails
+                .insert(crate::domain::normalize_email(email).as_bytes(), &key)?;
         }
         self.bump_counter(META_NEXT_CUSTOMER, customer.id.0)?;
         Ok(())
@@ -47,7 +51,7 @@ impl Store {
         match self
             .inner
             .emails
-            .get(email.trim().to_lowercase().as_bytes())?
+            .get(crate::domain::normalize_email(email).as_bytes())?
         {
             Some(id) => self.customer(keys::customer_from_bytes(&id)),
             None => Ok(None),

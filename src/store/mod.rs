@@ -29,6 +29,7 @@ mod events;
 pub mod handoff;
 mod interactions;
 pub mod keys;
+mod link_guard;
 mod outbox;
 mod privacy;
 pub mod sealing;
@@ -295,6 +296,11 @@ impl Store {
             .commit
             .durable_blocking()
             .map_err(StoreError::Flush)
+    }
+
+    /// (flushes, durability waits) since the store opened: how well group commit batches.
+    pub fn commit_counts(&self) -> (u64, u64) {
+        self.inner.commit.counts()
     }
 
     /// Size of the store on disk in bytes.

@@ -25,21 +25,30 @@ impl Drop for Server {
 
 async fn start() -> Server {
     let harness = Harness::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = ApiState {
-        engine: harness.engine.clone(),
-        tokens: Arc::new(ApiTokens::new(["s3cret".to_owned()])),
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(api::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let (base, stop) = serve_engine(harness.engine.clone(), &["s3cret"]).await;
     Server {
         base,
         harness,
         stop: Some(stop),
     }
+}
+
+/// Serves `engine` on a loopback port; dropping the returned sender stops it.
+async fn serve_engine(
+    engine: crmbot::engine::Engine,
+    tokens: &[&str],
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = ApiState::new(
+        engine,
+        ApiTokens::new(tokens.iter().map(|t| (*t).to_owned())),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    (base, stop)
 }
 
 fn client() -> reqwest::Client {
@@ -240,7 +249,7 @@ async fn chat_health_metrics_and_openapi() {
 async fn a_backup_while_chatting_is_consistent_and_restores() {
     let s = start().await;
     let dir = tempfile::tempdir().unwrap();
-    let backup = dir.path().join("backup");
+    let backup = s.harness.dir.path().join("backups").join("backup");
     // Chat traffic in the background while the backup is taken.
     let engine = s.harness.engine.clone();
     let traffic = tokio::spawn(async move {
@@ -260,7 +269,7 @@ async fn a_backup_while_chatting_is_consistent_and_restores() {
     let r = client()
         .post(format!("{}/api/v1/admin/backup", s.base))
         .bearer_auth("s3cret")
-        .json(&json!({ "dir": backup }))
+        .json(&json!({ "dir": "backup" }))
         .send()
         .await
         .unwrap();
@@ -271,7 +280,7 @@ async fn a_backup_while_chatting_is_consistent_and_restores() {
     let again = client()
         .post(format!("{}/api/v1/admin/backup", s.base))
         .bearer_auth("s3cret")
-        .json(&json!({ "dir": backup }))
+        .json(&json!({ "dir": "backup" }))
         .send()
         .await
         .unwrap();
@@ -297,4 +306,80 @@ async fn a_backup_while_chatting_is_consistent_and_restores() {
         .filter(|i| i.direction == crmbot::domain::Direction::Outbound)
         .count();
     assert!(outbound >= inbound, "{inbound} in, {outbound} out");
+}
+
+#[tokio::test]
+async fn at_risk_answers_the_ranked_customers_on_a_trained_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let store = crmbot::store::Store::open(&crmbot::store::StoreOptions::at(&path)).unwrap();
+    let spec = crmbot::demo::DemoSpec {
+        customers: 300,
+        seed: 42,
+        as_of: crmbot::demo::reference_day(crate::common::now()),
+    };
+    crmbot::demo::seed_store(&store, &spec).unwrap();
+    let settings = crate::common::settings(&path);
+    crmbot::training::train(&store, &settings.models, crate::common::now(), false).unwrap();
+    let engine = crmbot::app::build_engine(
+        Arc::new(settings),
+        store.clone(),
+        Arc::new(crmbot::clock::FixedClock::new(crate::common::now())),
+    )
+    .unwrap();
+    let (base, _stop) = serve_engine(engine, &["s3cret"]).await;
+    let r = client()
+        .get(format!("{base}/api/v1/at-risk?top=5"))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    let list = body["customers"].as_array().unwrap();
+    assert_eq!(list.len(), 5, "{body}");
+    let losses: Vec<f64> = list
+        .iter()
+        .map(|c| c["expected_loss"].as_f64().unwrap())
+        .collect();
+    assert!(losses.windows(2).all(|w| w[0] >= w[1]), "{losses:?}");
+    assert!(losses[0] > 0.0);
+    assert!(
+        list.iter()
+            .all(|c| c["customer"].as_u64().is_some() && c["stage"].is_string())
+    );
+}
+
+#[tokio::test]
+async fn a_backup_goes_only_into_the_backup_root_and_only_its_owner_reads_it() {
+    let s = start().await;
+    for bad in ["../x", "/tmp/x", "a/b", ".hidden", "", ".."] {
+        let r = client()
+            .post(format!("{}/api/v1/admin/backup", s.base))
+            .bearer_auth("s3cret")
+            .json(&json!({ "dir": bad }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    assert!(!s.harness.dir.path().join("x").exists());
+    assert!(
+        !s.harness.dir.path().join("backups").exists(),
+        "nothing written"
+    );
+    let r = client()
+        .post(format!("{}/api/v1/admin/backup", s.base))
+        .bearer_auth("s3cret")
+        .json(&json!({ "dir": "nightly-1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let dir = s.harness.dir.path().join("backups").join("nightly-1");
+    for file in std::fs::read_dir(&dir).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.unwrap().metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
 }

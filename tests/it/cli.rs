@@ -373,8 +373,18 @@ fn train_then_charts_at_risk_and_evaluations_from_the_command_line() {
         .args(["at-risk", "--top", "5", "--json"])
         .output()
         .unwrap();
-    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 5);
+    let report: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let list = &report["customers"];
+    let total = report["at_risk"].as_u64().unwrap() as usize;
+    assert_eq!(list.as_array().unwrap().len(), total.min(5), "{report}");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["churn_probability"].as_f64().unwrap()
+                >= report["threshold"].as_f64().unwrap()),
+        "only customers at or above the threshold: {report}"
+    );
     let loss: Vec<f64> = list
         .as_array()
         .unwrap()
@@ -385,6 +395,33 @@ fn train_then_charts_at_risk_and_evaluations_from_the_command_line() {
         loss.windows(2).all(|w| w[0] >= w[1]),
         "ranked by expected loss: {loss:?}"
     );
+    // Revenue retention on recurring revenue: GRR ≤ 100 %, and MRR at the end is the
+    // start's MRR × NRR plus the new subscribers' MRR.
+    let kpi = crmbot(&store)
+        .args(["report", "kpi", "--json"])
+        .output()
+        .unwrap();
+    let kpi: Value = serde_json::from_slice(&kpi.stdout).unwrap();
+    let find = |name: &str| {
+        kpi["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {kpi}"))
+            .clone()
+    };
+    let grr = find("gross revenue retention")["value"].as_f64().unwrap();
+    let nrr = find("net revenue retention")["value"].as_f64().unwrap();
+    let mrr = find("MRR at period end");
+    let new = find("MRR from new subscribers")["value"].as_f64().unwrap();
+    let (end, start) = (
+        mrr["value"].as_f64().unwrap(),
+        mrr["previous"].as_f64().unwrap(),
+    );
+    assert!(grr <= 1.0 && grr <= nrr + 1e-12, "{kpi}");
+    assert!((start * nrr + new - end).abs() < 0.01, "{kpi}");
+    assert!(find("churn rate (subscribers)")["definition"].is_string());
     for kind in ["segments", "risk", "funnel", "sentiment"] {
         let png = dir.path().join(format!("{kind}.png"));
         let out = crmbot(&store)

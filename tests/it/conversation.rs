@@ -551,10 +551,17 @@ async fn linking_reveals_nothing_expires_and_caps_attempts() {
             en(Reply::WrongCode { left })
         );
     }
+    // The third wrong code locks linking for this user for 15 minutes, and says until when.
+    let locked = h.say(who.clone(), "123456").await.messages[0].text.clone();
+    let until = crmbot::clock::Clock::now(h.clock.as_ref()) + chrono::Duration::minutes(15);
+    assert_eq!(locked, en(Reply::LinkLocked { until }));
     assert_eq!(
-        h.say(who.clone(), "123456").await.messages[0].text,
-        en(Reply::LinkFailed)
+        h.say(who.clone(), "ben@example.com").await.messages[0].text,
+        en(Reply::LinkLocked { until }),
+        "no new code while locked"
     );
+    assert!(h.store.pending_outbox().unwrap().is_empty());
+    h.clock.advance(chrono::Duration::minutes(15));
     // A real code, typed too late.
     h.say(who.clone(), "ben@example.com").await;
     let code = code_sent_to(&h, "ben@example.com");

@@ -92,6 +92,75 @@ async fn who_is_at_risk_today_for_staff_and_not_for_customers() {
 }
 
 #[tokio::test]
+async fn every_view_counts_the_same_customers_at_risk() {
+    let t = trained(400);
+    let scores = training::stored_scores(&t.store).unwrap();
+    let flagged = scores.iter().filter(|s| s.churn_alert).count();
+    assert!(flagged > 0);
+    let threshold = crmbot::models::risk::RiskSettings::default().at_risk_probability;
+    for s in &scores {
+        let p = s.churn_probability.unwrap_or(0.0);
+        assert_eq!(
+            s.churn_alert,
+            s.stage == crmbot::models::lifecycle::Stage::AtRisk,
+            "stage and flag agree: {s:?}"
+        );
+        if s.churn_alert {
+            assert!(p >= threshold, "{s:?}");
+        }
+    }
+    let funnel = crmbot::insights::stage_counts(&scores);
+    let at_risk_bar = funnel
+        .iter()
+        .find(|(s, _)| *s == crmbot::models::lifecycle::Stage::AtRisk)
+        .unwrap()
+        .1;
+    assert_eq!(at_risk_bar, flagged, "funnel");
+    let settings = settings(std::path::Path::new("unused"));
+    let digest = crmbot::alerts::jobs::digest(&t.store, &settings, now(), false).unwrap();
+    assert_eq!(digest.at_risk_total, flagged, "digest");
+    let views = crmbot::insights::Views::of(&settings);
+    let report = crmbot::insights::at_risk_report(
+        &t.store,
+        now(),
+        10,
+        crmbot::insights::AtRiskFilter::default(),
+        &views,
+    )
+    .unwrap();
+    assert_eq!(report.at_risk, flagged, "at-risk list");
+    let staff = say(
+        &t.engine,
+        Sender::Staff("alice".into()),
+        "staff:alice",
+        "/atrisk",
+    )
+    .await;
+    assert!(
+        staff.messages[0].text.starts_with(&format!(
+            "Customers at risk today: {flagged} (churn probability ≥ 50%)"
+        )),
+        "{}",
+        staff.messages[0].text
+    );
+    let chart = say(
+        &t.engine,
+        Sender::Staff("alice".into()),
+        "staff:alice",
+        "/report churn",
+    )
+    .await;
+    assert!(
+        chart
+            .messages
+            .iter()
+            .any(|m| m.text == format!("Customers per lifecycle stage ({flagged} at risk)")),
+        "{:#?}",
+        chart.messages.iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
 async fn segments_and_the_churn_report_come_with_charts() {
     let t = trained(300);
     let seg = say(
@@ -287,5 +356,104 @@ async fn a_purchase_question_brings_a_cross_sell_from_the_association_rules() {
         events.iter().any(
             |e| matches!(&e.kind, EventKind::OfferAccepted { offer, .. } if offer == "pair10")
         )
+    );
+}
+
+#[tokio::test]
+async fn a_first_start_does_not_retrain_before_retrain_hours_have_passed() {
+    use chrono::Duration;
+    // Trained at `now()`; retrain every 24 hours.
+    let t = trained_with(120, |s| s.alerts.retrain_hours = 24);
+    let retrains = |ran: &crmbot::alerts::scheduler::TickReport| ran.ran.contains(&"retrain");
+    // The first ticks of a fresh `crmbot run`, soon after the store was trained.
+    for minutes in [0, 1, 30, 23 * 60] {
+        let ran =
+            crmbot::alerts::scheduler::tick(&t.engine, now() + Duration::minutes(minutes)).await;
+        assert!(
+            !retrains(&ran),
+            "retrained {minutes} min after training: {ran:?}"
+        );
+    }
+    let ran = crmbot::alerts::scheduler::tick(&t.engine, now() + Duration::hours(24)).await;
+    assert!(retrains(&ran), "due 24 h after the training: {ran:?}");
+    let ran = crmbot::alerts::scheduler::tick(&t.engine, now() + Duration::hours(25)).await;
+    assert!(!retrains(&ran), "not again an hour later: {ran:?}");
+}
+
+#[tokio::test]
+async fn an_owner_works_their_book_and_asks_in_words() {
+    let t = trained_with(300, |s| {
+        s.book.rules = vec![crmbot::book::OwnerRule {
+            owner: "alice".into(),
+            segment: None,
+            min_clv: Some(0.0),
+            region: None,
+        }];
+    });
+    let alice = |text: &'static str| {
+        say(
+            &t.engine,
+            Sender::Staff("alice".into()),
+            "staff:alice",
+            text,
+        )
+    };
+    let mine = alice("/mine").await;
+    assert!(
+        mine.messages[0].text.starts_with("Your book, alice: "),
+        "{}",
+        mine.messages[0].text
+    );
+    let note = alice("/note 42 called, wants a discount").await;
+    assert!(
+        note.messages[0]
+            .text
+            .contains("(#42): called, wants a discount"),
+        "{}",
+        note.messages[0].text
+    );
+    let task = alice("/task 42 call back friday").await;
+    assert!(
+        task.messages[0].text.contains("due Friday"),
+        "{}",
+        task.messages[0].text
+    );
+    let events = t.store.events_of(crmbot::domain::CustomerId(42)).unwrap();
+    assert!(events.iter().any(|e| matches!(&e.kind, EventKind::StaffNote { text, .. } if text == "called, wants a discount")));
+    let mine = alice("/mine").await;
+    assert!(
+        mine.messages[0].text.contains("Your open tasks (1)"),
+        "{}",
+        mine.messages[0].text
+    );
+    let score: crmbot::models::pipeline::CustomerScore = t
+        .store
+        .score(crmbot::domain::CustomerId(42))
+        .unwrap()
+        .unwrap();
+    let why = alice("why is 42 at risk?").await;
+    let pct = format!(
+        "churn probability {:.0}%",
+        score.churn_probability.unwrap() * 100.0
+    );
+    assert!(
+        why.messages[0].text.contains(&pct),
+        "{}",
+        why.messages[0].text
+    );
+    let zh = alice("客户42的风险为什么高？").await;
+    assert!(
+        zh.messages[0].text.contains(&format!(
+            "流失概率 {:.0}%",
+            score.churn_probability.unwrap() * 100.0
+        )),
+        "{}",
+        zh.messages[0].text
+    );
+    let churned = alice("how many customers churned last month?").await;
+    assert!(
+        churned.messages[0].text.contains("subscribers churned ("),
+        "{}",
+        churned.messages[0].text
     );
 }

@@ -1,7 +1,9 @@
 //! The one integration-test binary: scripted conversations through the engine, the store's
 //! durability, and the real `crmbot` binary driven like a user would.
 
+mod actions;
 mod api;
+mod architecture;
 mod cli;
 mod common;
 mod conversation;
@@ -10,6 +12,8 @@ mod data;
 mod discord;
 mod fakes;
 mod handoff;
+mod hardening;
+mod helpcentre;
 mod insights;
 mod routing;
 mod store;

@@ -62,6 +62,7 @@ pub fn demo_store(customers: u32) -> (tempfile::TempDir, PathBuf) {
 pub fn settings(store: &std::path::Path) -> Settings {
     let mut settings = Settings::default();
     settings.store.path = store.to_owned();
+    settings.http.backup_root = store.with_file_name("backups");
     settings.intents_dir = repo().join("intents");
     settings.staff = vec![
         StaffMember {

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod discord;
+pub mod shop;
 pub mod telegram;
 
 use std::time::{Duration, Instant};
