@@ -681,7 +681,13 @@ impl DiscordOutlet {
     }
 
     /// After the card is posted: a thread on it, reported as the ticket's space.
-    async fn open_thread(&self, channel: ChannelId, card: serenity::all::MessageId, ticket: u64, title: &str) {
+    async fn open_thread(
+        &self,
+        channel: ChannelId,
+        card: serenity::all::MessageId,
+        ticket: u64,
+        title: &str,
+    ) {
         let name: String = title.chars().take(100).collect();
         let builder = serenity::all::CreateThread::new(name)
             .auto_archive_duration(serenity::all::AutoArchiveDuration::OneWeek);

@@ -107,7 +107,12 @@ fn attachment(message: &teloxide::types::Message) -> Option<Attachment> {
     let (kind, file, mime, caption) = match &common.media_kind {
         MediaKind::Photo(p) => {
             let largest = p.photo.iter().max_by_key(|s| s.width * s.height)?;
-            (AttachmentKind::Photo, &largest.file, Some("image/jpeg".to_owned()), p.caption.clone())
+            (
+                AttachmentKind::Photo,
+                &largest.file,
+                Some("image/jpeg".to_owned()),
+                p.caption.clone(),
+            )
         }
         MediaKind::Document(d) => (
             AttachmentKind::File,
@@ -576,7 +581,11 @@ impl TelegramOutlet {
         {
             // A forum: one topic per ticket. A plain group refuses, and the card is posted
             // in the group itself (replies to it reach the customer).
-            match self.bot.create_forum_topic(to.chat.clone(), title.clone()).await {
+            match self
+                .bot
+                .create_forum_topic(to.chat.clone(), title.clone())
+                .await
+            {
                 Ok(topic) => {
                     to.thread = Some(topic.thread_id);
                     if let (Some(engine), Recipient::Id(chat)) = (&self.engine, &to.chat) {

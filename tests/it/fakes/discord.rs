@@ -102,7 +102,14 @@ impl FakeDiscord {
     }
 
     /// A message with one attachment (`content_type` e.g. `image/png`) from `user`.
-    pub fn message_with_file(&self, channel: u64, user: u64, url: &str, content_type: &str, size: u64) {
+    pub fn message_with_file(
+        &self,
+        channel: u64,
+        user: u64,
+        url: &str,
+        content_type: &str,
+        size: u64,
+    ) {
         let mut m = message_object(self.next_id(), channel, user_object(user, false), "");
         m["attachments"] = json!([{"id": "9000000000000001", "filename": "photo.png",
             "size": size, "url": url, "proxy_url": url, "content_type": content_type,
@@ -276,7 +283,9 @@ async fn rest(
         json!([])
     } else if path.ends_with("/callback") {
         return StatusCode::NO_CONTENT.into_response();
-    } else if path.ends_with("/threads") || (method == Method::PATCH && path.contains("/channels/") && !path.contains("/messages")) {
+    } else if path.ends_with("/threads")
+        || (method == Method::PATCH && path.contains("/channels/") && !path.contains("/messages"))
+    {
         // A thread started on a message, or a thread archived / reopened: a channel object.
         let parent = path
             .split('/')
@@ -284,7 +293,11 @@ async fn rest(
             .nth(1)
             .unwrap_or("1")
             .to_owned();
-        let thread = if path.ends_with("/threads") { id.to_string() } else { parent.clone() };
+        let thread = if path.ends_with("/threads") {
+            id.to_string()
+        } else {
+            parent.clone()
+        };
         json!({"id": thread, "type": 11, "guild_id": "31337", "parent_id": parent,
             "name": body_value["name"].as_str().unwrap_or("ticket"),
             "thread_metadata": {"archived": body_value["archived"].as_bool().unwrap_or(false),

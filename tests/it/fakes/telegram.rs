@@ -133,7 +133,11 @@ impl FakeTelegram {
         let chat = json!({"id": group, "type": "supergroup", "title": "Staff"});
         let replied = json!({"message_id": reply_to, "date": 1_790_000_000, "chat": chat.clone(),
             "from": {"id": BOT_ID, "is_bot": true, "first_name": "CRM"}, "text": "card"});
-        self.message(chat, from, json!({"text": text, "reply_to_message": replied}))
+        self.message(
+            chat,
+            from,
+            json!({"text": text, "reply_to_message": replied}),
+        )
     }
 
     /// A photo in a private chat.
@@ -279,7 +283,12 @@ async fn handle(
                 drop(inner);
                 let answer = json!({"ok": false, "error_code": 400,
                     "description": "Bad Request: the chat is not a forum"});
-                shared.inner.lock().unwrap().requests.push(Recorded { method, body, status: 400, at });
+                shared.inner.lock().unwrap().requests.push(Recorded {
+                    method,
+                    body,
+                    status: 400,
+                    at,
+                });
                 return (StatusCode::BAD_REQUEST, axum::Json(answer)).into_response();
             }
             inner.next_thread += 1;
