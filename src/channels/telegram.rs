@@ -596,10 +596,10 @@ impl TelegramOutlet {
                 Err(error) => tracing::debug!(%error, "no forum topic; posting in the group"),
             }
         }
-        if let (Some(SpaceOp::Reopen { .. }), Some(thread)) = (space, to.thread) {
-            if let Err(error) = self.bot.reopen_forum_topic(to.chat.clone(), thread).await {
-                tracing::warn!(%error, "reopenForumTopic failed");
-            }
+        if let (Some(SpaceOp::Reopen { .. }), Some(thread)) = (space, to.thread)
+            && let Err(error) = self.bot.reopen_forum_topic(to.chat.clone(), thread).await
+        {
+            tracing::warn!(%error, "reopenForumTopic failed");
         }
         let mut request = self.bot.send_message(to.chat.clone(), text.to_owned());
         if let Some(thread) = to.thread {
@@ -654,7 +654,7 @@ impl TelegramOutlet {
         }
         let with_caption = |c: &str| (!c.is_empty()).then(|| c.to_owned());
         let chat = to.chat.clone();
-        let result = match file.kind {
+        match file.kind {
             AttachmentKind::Photo => {
                 let mut r = send!(self.bot.send_photo(chat, input));
                 if let Some(c) = with_caption(&caption) {
@@ -677,8 +677,7 @@ impl TelegramOutlet {
                 r.await.map(|_| ())
             }
             AttachmentKind::Sticker => send!(self.bot.send_sticker(chat, input)).await.map(|_| ()),
-        };
-        result
+        }
     }
 }
 
