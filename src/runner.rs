@@ -163,7 +163,7 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
     };
     let mut outboxes = Vec::new();
     if let Some(bot) = &bot {
-        let outlet = Arc::new(TelegramOutlet::new(bot.clone()));
+        let outlet = Arc::new(TelegramOutlet::new(bot.clone()).with_engine(engine.clone()));
         outboxes.push(Outbox::new(
             Channel::Telegram,
             outlet,
@@ -172,7 +172,7 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
     }
     if let Some(token) = &discord_token {
         let http = Arc::new(discord::http(token, &channels.discord));
-        let outlet = Arc::new(DiscordOutlet::new(http));
+        let outlet = Arc::new(DiscordOutlet::new(http).with_engine(engine.clone()));
         outboxes.push(Outbox::new(Channel::Discord, outlet, discord::GLOBAL_RATE));
     }
     if channels.console.enabled {

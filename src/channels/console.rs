@@ -208,6 +208,9 @@ fn print_outcome(outcome: &Outcome, chat: &str, output: &mut dyn Write) -> std::
         for button in &message.buttons {
             writeln!(output, "    [{}]", button.label)?;
         }
+        if let Some(file) = &message.attachment {
+            writeln!(output, "    {}", crate::engine::describe_attachment(file))?;
+        }
         if let Some(image) = &message.image {
             writeln!(
                 output,

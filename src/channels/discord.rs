@@ -31,7 +31,10 @@ use super::router::{BoxFuture, DeliveryError, Lanes, Outlet, Rate, Router, chunk
 use super::telegram::Backoff;
 use crate::config::DiscordSettings;
 use crate::domain::Channel;
-use crate::engine::{Address, Body, Button, Engine, Inbound, Outbound, Sender};
+use crate::engine::{
+    Address, Attachment, AttachmentKind, Body, Button, Engine, Inbound, Origin, Outbound, Sender,
+    SpaceOp,
+};
 
 /// Discord's message length limit (characters).
 const MAX_TEXT: usize = 2000;
@@ -318,6 +321,7 @@ pub fn translate(
     message: &Message,
     staff: &HashSet<u64>,
     me: Option<u64>,
+    in_ticket_thread: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<Inbound> {
     if message.author.bot || message.author.system {
@@ -336,13 +340,15 @@ pub fn translate(
         });
         match mention {
             Some(m) => content = content[m.len()..].trim().to_owned(),
-            None if content.starts_with('/') => {}
+            // In a ticket's thread, whatever staff type is for the customer.
+            None if content.starts_with('/') || in_ticket_thread => {}
             None => return None,
         }
     }
-    let body = match unsupported_kind(message) {
-        Some(what) => Body::Unsupported(what.into()),
-        None => Body::Text(content),
+    let body = match (attachment(message), unsupported_kind(message)) {
+        (Some(file), _) => Body::Attachment(file),
+        (None, Some(what)) => Body::Unsupported(what.into()),
+        (None, None) => Body::Text(content),
     };
     Some(Inbound {
         channel: Channel::Discord,
@@ -350,7 +356,41 @@ pub fn translate(
         sender: sender(&message.author),
         body,
         at: now,
-        origin: Default::default(),
+        origin: Origin {
+            update: Some(message.id.get().to_string()),
+            message: Some(message.id.get().to_string()),
+            reply_to: message
+                .referenced_message
+                .as_ref()
+                .map(|m| m.id.get().to_string()),
+        },
+    })
+}
+
+/// The first attachment or sticker, named by its URL (photos, files, voice notes) or id.
+fn attachment(message: &Message) -> Option<Attachment> {
+    if let Some(a) = message.attachments.first() {
+        let mime = a.content_type.clone();
+        let kind = match mime.as_deref() {
+            Some(t) if t.starts_with("image/") => AttachmentKind::Photo,
+            Some(t) if t.starts_with("audio/") => AttachmentKind::Voice,
+            _ => AttachmentKind::File,
+        };
+        let caption = Some(message.content.trim().to_owned()).filter(|c| !c.is_empty());
+        return Some(Attachment {
+            kind,
+            file: a.url.clone(),
+            mime,
+            size: Some(u64::from(a.size)),
+            caption,
+        });
+    }
+    message.sticker_items.first().map(|s| Attachment {
+        kind: AttachmentKind::Sticker,
+        file: format!("https://media.discordapp.net/stickers/{}.png", s.id.get()),
+        mime: None,
+        size: None,
+        caption: Some(s.name.clone()),
     })
 }
 
@@ -375,9 +415,7 @@ pub struct Handler {
 impl Handler {
     pub fn new(engine: Engine, lanes: Lanes<DiscordInbound>, guild: Option<u64>) -> Handler {
         let staff = engine
-            .deps()
-            .settings
-            .staff
+            .staff_directory()
             .iter()
             .filter_map(|m| m.discord)
             .collect();
@@ -407,7 +445,10 @@ impl Handler {
             sender: sender(&interaction.user),
             body: Body::Text(command_text(&interaction)),
             at: self.now(),
-            origin: Default::default(),
+            origin: Origin {
+                update: Some(interaction.id.get().to_string()),
+                ..Origin::default()
+            },
         };
         queue(
             &self.lanes,
@@ -432,7 +473,10 @@ impl Handler {
             sender: sender(&interaction.user),
             body: Body::Button(interaction.data.custom_id.clone()),
             at: self.now(),
-            origin: Default::default(),
+            origin: Origin {
+                update: Some(interaction.id.get().to_string()),
+                ..Origin::default()
+            },
         };
         queue(&self.lanes, DiscordInbound::Component(inbound));
     }
@@ -454,7 +498,10 @@ impl EventHandler for Handler {
 
     async fn message(&self, ctx: Context, message: Message) {
         let me = ctx.cache.current_user().id.get();
-        if let Some(inbound) = translate(&message, &self.staff, Some(me), self.now()) {
+        let thread = self
+            .engine
+            .is_space(Channel::Discord, &message.channel_id.get().to_string());
+        if let Some(inbound) = translate(&message, &self.staff, Some(me), thread, self.now()) {
             queue(&self.lanes, DiscordInbound::Message(inbound));
         }
     }
@@ -537,10 +584,16 @@ pub struct DiscordPart {
     content: String,
     buttons: Vec<Button>,
     file: Option<Vec<u8>>,
+    /// What to do with the ticket's thread (on the first part only).
+    space: Option<SpaceOp>,
 }
 
 fn split(message: Outbound) -> Vec<DiscordPart> {
-    let mut parts: Vec<DiscordPart> = chunks(&message.text, MAX_TEXT)
+    let text = match &message.attachment {
+        Some(file) => format!("{}\n{}", message.text, attachment_line(file)),
+        None => message.text.clone(),
+    };
+    let mut parts: Vec<DiscordPart> = chunks(&text, MAX_TEXT)
         .into_iter()
         .map(|content| DiscordPart {
             content,
@@ -552,7 +605,11 @@ fn split(message: Outbound) -> Vec<DiscordPart> {
             content: image.caption.chars().take(MAX_TEXT).collect(),
             buttons: Vec::new(),
             file: Some(image.png),
+            space: None,
         });
+    }
+    if let Some(first) = parts.first_mut() {
+        first.space = message.space;
     }
     if !message.buttons.is_empty() {
         if parts.is_empty() {
@@ -563,6 +620,16 @@ fn split(message: Outbound) -> Vec<DiscordPart> {
         }
     }
     parts
+}
+
+/// An attachment in a Discord message: its link (Discord shows pictures from links), or
+/// what it is when the platform that holds it gives no link.
+fn attachment_line(file: &Attachment) -> String {
+    if file.file.starts_with("https://") {
+        file.file.clone()
+    } else {
+        crate::engine::describe_attachment(file)
+    }
 }
 
 fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
@@ -588,14 +655,54 @@ fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
         .collect()
 }
 
-/// Sends through Discord's REST API.
+/// Sends through Discord's REST API; opens, archives and reopens ticket threads and
+/// reports them to the engine.
 pub struct DiscordOutlet {
     http: Arc<Http>,
+    engine: Option<Engine>,
 }
 
 impl DiscordOutlet {
     pub fn new(http: Arc<Http>) -> DiscordOutlet {
-        DiscordOutlet { http }
+        DiscordOutlet { http, engine: None }
+    }
+
+    /// Reports the threads it opens for tickets to `engine`.
+    pub fn with_engine(mut self, engine: Engine) -> DiscordOutlet {
+        self.engine = Some(engine);
+        self
+    }
+
+    async fn archive(&self, thread: ChannelId, archived: bool) {
+        let edit = serenity::all::EditThread::new().archived(archived);
+        if let Err(error) = thread.edit_thread(self.http.as_ref(), edit).await {
+            tracing::warn!(%error, archived, "cannot change a ticket thread");
+        }
+    }
+
+    /// After the card is posted: a thread on it, reported as the ticket's space.
+    async fn open_thread(
+        &self,
+        channel: ChannelId,
+        card: serenity::all::MessageId,
+        ticket: u64,
+        title: &str,
+    ) {
+        let name: String = title.chars().take(100).collect();
+        let builder = serenity::all::CreateThread::new(name)
+            .auto_archive_duration(serenity::all::AutoArchiveDuration::OneWeek);
+        match channel
+            .create_thread_from_message(self.http.as_ref(), card, builder)
+            .await
+        {
+            Ok(thread) => {
+                if let Some(engine) = &self.engine {
+                    let chat = thread.id.get().to_string();
+                    engine.space_opened(ticket, Channel::Discord, &chat).await;
+                }
+            }
+            Err(error) => tracing::warn!(%error, ticket, "cannot open a ticket thread"),
+        }
     }
 }
 
@@ -651,11 +758,30 @@ impl Outlet for DiscordOutlet {
             if let Some(png) = &part.file {
                 message = message.add_file(CreateAttachment::bytes(png.clone(), "chart.png"));
             }
-            ChannelId::new(id)
+            let channel = ChannelId::new(id);
+            if let Some(SpaceOp::Reopen { .. }) = part.space {
+                self.archive(channel, false).await;
+            }
+            let sent = channel
                 .send_message(self.http.as_ref(), message)
                 .await
-                .map(|_| ())
-                .map_err(classify)
+                .map_err(classify)?;
+            match &part.space {
+                Some(SpaceOp::Open { ticket, title }) => {
+                    self.open_thread(channel, sent.id, *ticket, title).await
+                }
+                Some(SpaceOp::Close { .. }) => self.archive(channel, true).await,
+                Some(SpaceOp::Post { ticket }) => {
+                    if let Some(engine) = &self.engine {
+                        let message = sent.id.get().to_string();
+                        engine
+                            .message_posted(*ticket, Channel::Discord, chat, &message)
+                            .await;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
         })
     }
 }
@@ -686,7 +812,7 @@ mod tests {
             .unwrap();
         let staff: HashSet<u64> = [7].into();
         let me = Some(99);
-        let text = |m: &Message| translate(m, &staff, me, now).map(|i| i.body);
+        let text = |m: &Message| translate(m, &staff, me, false, now).map(|i| i.body);
         assert_eq!(text(&message(None, 5, "hi")), Some(Body::Text("hi".into())));
         assert_eq!(text(&message(Some(1), 5, "/tickets")), None);
         assert_eq!(text(&message(Some(1), 7, "lunch?")), None);

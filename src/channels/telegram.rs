@@ -27,7 +27,9 @@ use tokio::sync::watch;
 use super::router::{BoxFuture, DeliveryError, Lanes, Outlet, Rate, Router, chunks, stopped};
 use crate::config::TelegramSettings;
 use crate::domain::Channel;
-use crate::engine::{Body, Engine, Inbound, Outbound, Sender};
+use crate::engine::{
+    Attachment, AttachmentKind, Body, Engine, Inbound, Origin, Outbound, Sender, SpaceOp,
+};
 
 /// Telegram's message length limit (characters).
 const MAX_TEXT: usize = 4096;
@@ -79,15 +81,61 @@ pub struct TelegramInbound {
     pub callback: Option<CallbackQueryId>,
 }
 
-/// Who is staff on Telegram (from `[[staff]] telegram = ID`): only they are heard in groups.
+/// Who is staff on Telegram (`[[staff]] telegram = ID` and `crmbot staff add --telegram`):
+/// only they are heard in groups.
 pub fn staff_ids(engine: &Engine) -> HashSet<i64> {
     engine
-        .deps()
-        .settings
-        .staff
+        .staff_directory()
         .iter()
         .filter_map(|m| m.telegram)
         .collect()
+}
+
+/// A forum topic's address: `CHAT/THREAD` (a plain chat id otherwise).
+pub fn topic_chat(chat: i64, thread: Option<i32>) -> String {
+    match thread {
+        Some(thread) => format!("{chat}/{thread}"),
+        None => chat.to_string(),
+    }
+}
+
+/// A photo, file, sticker or voice note, named by its Telegram file id.
+fn attachment(message: &teloxide::types::Message) -> Option<Attachment> {
+    let MessageKind::Common(common) = &message.kind else {
+        return None;
+    };
+    let (kind, file, mime, caption) = match &common.media_kind {
+        MediaKind::Photo(p) => {
+            let largest = p.photo.iter().max_by_key(|s| s.width * s.height)?;
+            (
+                AttachmentKind::Photo,
+                &largest.file,
+                Some("image/jpeg".to_owned()),
+                p.caption.clone(),
+            )
+        }
+        MediaKind::Document(d) => (
+            AttachmentKind::File,
+            &d.document.file,
+            d.document.mime_type.as_ref().map(|m| m.to_string()),
+            d.caption.clone(),
+        ),
+        MediaKind::Sticker(s) => (AttachmentKind::Sticker, &s.sticker.file, None, None),
+        MediaKind::Voice(v) => (
+            AttachmentKind::Voice,
+            &v.voice.file,
+            v.voice.mime_type.as_ref().map(|m| m.to_string()),
+            v.caption.clone(),
+        ),
+        _ => return None,
+    };
+    Some(Attachment {
+        kind,
+        file: file.id.0.clone(),
+        mime,
+        size: (file.size != u32::MAX).then_some(u64::from(file.size)),
+        caption,
+    })
 }
 
 /// The name the engine uses for a message that is not text.
@@ -149,7 +197,10 @@ pub fn translate(
                     },
                     body: Body::Button(data),
                     at: now,
-                    origin: Default::default(),
+                    origin: Origin {
+                        update: Some(update.id.0.to_string()),
+                        ..Origin::default()
+                    },
                 },
                 callback: Some(q.id.clone()),
             });
@@ -166,22 +217,34 @@ pub fn translate(
     }
     let body = if edited {
         Body::Unsupported("edited message".into())
+    } else if let Some(file) = attachment(message) {
+        Body::Attachment(file)
     } else if let Some(what) = unsupported_kind(message) {
         Body::Unsupported(what.into())
     } else {
         Body::Text(message.text()?.to_owned())
     };
+    let thread = message
+        .is_topic_message
+        .then_some(message.thread_id)
+        .flatten()
+        .map(|t| t.0.0);
+    let origin = Origin {
+        update: Some(update.id.0.to_string()),
+        message: Some(message.id.0.to_string()),
+        reply_to: message.reply_to_message().map(|m| m.id.0.to_string()),
+    };
     Some(TelegramInbound {
         inbound: Inbound {
             channel: Channel::Telegram,
-            chat: message.chat.id.0.to_string(),
+            chat: topic_chat(message.chat.id.0, thread),
             sender: Sender::ChatUser {
                 user_id: user_id.to_string(),
                 display_name: from.full_name(),
             },
             body,
             at: now,
-            origin: Default::default(),
+            origin,
         },
         callback: None,
     })
@@ -476,23 +539,153 @@ pub enum TelegramPart {
     Text {
         text: String,
         keyboard: Option<InlineKeyboardMarkup>,
+        /// What to do with the ticket's forum topic (on the first part only).
+        space: Option<SpaceOp>,
     },
     Photo {
         png: Vec<u8>,
         caption: String,
         keyboard: Option<InlineKeyboardMarkup>,
     },
+    /// A file Telegram already holds, sent again by its id.
+    File(Attachment),
 }
 
-/// Sends through the Bot API.
+/// Sends through the Bot API; reports forum topics and relayed messages to the engine.
 pub struct TelegramOutlet {
     bot: Bot,
+    engine: Option<Engine>,
 }
 
 impl TelegramOutlet {
     pub fn new(bot: Bot) -> TelegramOutlet {
-        TelegramOutlet { bot }
+        TelegramOutlet { bot, engine: None }
     }
+
+    /// Reports the topics it opens and the messages it posts for tickets to `engine`.
+    pub fn with_engine(mut self, engine: Engine) -> TelegramOutlet {
+        self.engine = Some(engine);
+        self
+    }
+
+    async fn send_text(
+        &self,
+        to: &Target,
+        text: &str,
+        keyboard: &Option<InlineKeyboardMarkup>,
+        space: &Option<SpaceOp>,
+    ) -> Result<(), RequestError> {
+        let mut to = to.clone();
+        if let Some(SpaceOp::Open { ticket, title }) = space
+            && to.thread.is_none()
+        {
+            // A forum: one topic per ticket. A plain group refuses, and the card is posted
+            // in the group itself (replies to it reach the customer).
+            match self
+                .bot
+                .create_forum_topic(to.chat.clone(), title.clone())
+                .await
+            {
+                Ok(topic) => {
+                    to.thread = Some(topic.thread_id);
+                    if let (Some(engine), Recipient::Id(chat)) = (&self.engine, &to.chat) {
+                        let chat = topic_chat(chat.0, Some(topic.thread_id.0.0));
+                        engine.space_opened(*ticket, Channel::Telegram, &chat).await;
+                    }
+                }
+                Err(error) => tracing::debug!(%error, "no forum topic; posting in the group"),
+            }
+        }
+        if let (Some(SpaceOp::Reopen { .. }), Some(thread)) = (space, to.thread)
+            && let Err(error) = self.bot.reopen_forum_topic(to.chat.clone(), thread).await
+        {
+            tracing::warn!(%error, "reopenForumTopic failed");
+        }
+        let mut request = self.bot.send_message(to.chat.clone(), text.to_owned());
+        if let Some(thread) = to.thread {
+            request = request.message_thread_id(thread);
+        }
+        if let Some(k) = keyboard {
+            request = request.reply_markup(k.clone());
+        }
+        let sent = request.await?;
+        self.after_send(&to, sent.id.0, space).await;
+        Ok(())
+    }
+
+    /// Links a ticket's posted message, and closes the topic after the last message.
+    async fn after_send(&self, to: &Target, message: i32, space: &Option<SpaceOp>) {
+        let ticket = match space {
+            Some(SpaceOp::Open { ticket, .. } | SpaceOp::Post { ticket }) => *ticket,
+            Some(SpaceOp::Close { .. }) => {
+                if let Some(thread) = to.thread
+                    && let Err(error) = self.bot.close_forum_topic(to.chat.clone(), thread).await
+                {
+                    tracing::warn!(%error, "closeForumTopic failed");
+                }
+                return;
+            }
+            _ => return,
+        };
+        if let (Some(engine), Recipient::Id(chat)) = (&self.engine, &to.chat) {
+            let chat = topic_chat(chat.0, to.thread.map(|t| t.0.0));
+            engine
+                .message_posted(ticket, Channel::Telegram, &chat, &message.to_string())
+                .await;
+        }
+    }
+
+    async fn send_file(&self, to: &Target, file: &Attachment) -> Result<(), RequestError> {
+        use teloxide::types::FileId;
+        // A Discord attachment is a link Telegram fetches itself; a Telegram one is an id.
+        let input = match url::Url::parse(&file.file) {
+            Ok(link) if link.scheme() == "https" => InputFile::url(link),
+            _ => InputFile::file_id(FileId(file.file.clone())),
+        };
+        let caption = file.caption.clone().unwrap_or_default();
+        macro_rules! send {
+            ($request:expr) => {{
+                let mut request = $request;
+                if let Some(thread) = to.thread {
+                    request = request.message_thread_id(thread);
+                }
+                request
+            }};
+        }
+        let with_caption = |c: &str| (!c.is_empty()).then(|| c.to_owned());
+        let chat = to.chat.clone();
+        match file.kind {
+            AttachmentKind::Photo => {
+                let mut r = send!(self.bot.send_photo(chat, input));
+                if let Some(c) = with_caption(&caption) {
+                    r = r.caption(c);
+                }
+                r.await.map(|_| ())
+            }
+            AttachmentKind::File => {
+                let mut r = send!(self.bot.send_document(chat, input));
+                if let Some(c) = with_caption(&caption) {
+                    r = r.caption(c);
+                }
+                r.await.map(|_| ())
+            }
+            AttachmentKind::Voice => {
+                let mut r = send!(self.bot.send_voice(chat, input));
+                if let Some(c) = with_caption(&caption) {
+                    r = r.caption(c);
+                }
+                r.await.map(|_| ())
+            }
+            AttachmentKind::Sticker => send!(self.bot.send_sticker(chat, input)).await.map(|_| ()),
+        }
+    }
+}
+
+/// A chat, and the forum topic in it when the address names one (`CHAT/THREAD`).
+#[derive(Debug, Clone)]
+struct Target {
+    chat: Recipient,
+    thread: Option<teloxide::types::ThreadId>,
 }
 
 fn keyboard(buttons: &[crate::engine::Button]) -> Option<InlineKeyboardMarkup> {
@@ -510,14 +703,24 @@ fn keyboard(buttons: &[crate::engine::Button]) -> Option<InlineKeyboardMarkup> {
     (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
 }
 
-/// A numeric chat id, or a public channel's `@username`.
-fn recipient(chat: &str) -> Result<Recipient, DeliveryError> {
+/// A numeric chat id (with `/THREAD` for a forum topic), or a public channel's `@username`.
+fn recipient(chat: &str) -> Result<Target, DeliveryError> {
     if chat.starts_with('@') && chat.len() > 1 {
-        return Ok(Recipient::ChannelUsername(chat.to_owned()));
+        return Ok(Target {
+            chat: Recipient::ChannelUsername(chat.to_owned()),
+            thread: None,
+        });
     }
-    chat.parse::<i64>()
-        .map(|id| Recipient::Id(ChatId(id)))
-        .map_err(|_| DeliveryError::Permanent(format!("{chat:?} is not a Telegram chat id")))
+    let bad = || DeliveryError::Permanent(format!("{chat:?} is not a Telegram chat id"));
+    let (id, thread) = match chat.split_once('/') {
+        Some((id, thread)) => (id, Some(thread.parse::<i32>().map_err(|_| bad())?)),
+        None => (chat, None),
+    };
+    let id = id.parse::<i64>().map_err(|_| bad())?;
+    Ok(Target {
+        chat: Recipient::Id(ChatId(id)),
+        thread: thread.map(|t| teloxide::types::ThreadId(teloxide::types::MessageId(t))),
+    })
 }
 
 fn classify(error: RequestError) -> DeliveryError {
@@ -542,8 +745,15 @@ impl Outlet for TelegramOutlet {
             .map(|text| TelegramPart::Text {
                 text,
                 keyboard: None,
+                space: None,
             })
             .collect();
+        if let Some(TelegramPart::Text { space, .. }) = parts.first_mut() {
+            *space = message.space.clone();
+        }
+        if let Some(file) = message.attachment {
+            parts.push(TelegramPart::File(file));
+        }
         if let Some(image) = message.image {
             let caption: String = image.caption.chars().take(MAX_CAPTION).collect();
             parts.push(TelegramPart::Photo {
@@ -557,9 +767,10 @@ impl Outlet for TelegramOutlet {
                 Some(
                     TelegramPart::Text { keyboard, .. } | TelegramPart::Photo { keyboard, .. },
                 ) => *keyboard = Some(markup),
-                None => parts.push(TelegramPart::Text {
+                _ => parts.push(TelegramPart::Text {
                     text: "…".into(),
                     keyboard: Some(markup),
+                    space: None,
                 }),
             }
         }
@@ -580,22 +791,24 @@ impl Outlet for TelegramOutlet {
         part: &'a TelegramPart,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            let chat_id = recipient(chat)?;
+            let to = recipient(chat)?;
             let result = match part {
-                TelegramPart::Text { text, keyboard } => {
-                    let mut request = self.bot.send_message(chat_id.clone(), text.clone());
-                    if let Some(k) = keyboard {
-                        request = request.reply_markup(k.clone());
-                    }
-                    request.await.map(|_| ())
-                }
+                TelegramPart::Text {
+                    text,
+                    keyboard,
+                    space,
+                } => self.send_text(&to, text, keyboard, space).await,
+                TelegramPart::File(file) => self.send_file(&to, file).await,
                 TelegramPart::Photo {
                     png,
                     caption,
                     keyboard,
                 } => {
                     let file = InputFile::memory(png.clone()).file_name("chart.png");
-                    let mut request = self.bot.send_photo(chat_id, file);
+                    let mut request = self.bot.send_photo(to.chat.clone(), file);
+                    if let Some(thread) = to.thread {
+                        request = request.message_thread_id(thread);
+                    }
                     if !caption.is_empty() {
                         request = request.caption(caption.clone());
                     }
@@ -659,13 +872,22 @@ mod tests {
     }
 
     #[test]
-    fn stickers_and_edits_are_unsupported_not_errors() {
+    fn stickers_are_relayed_as_stickers_and_edits_are_unsupported() {
         let sticker = serde_json::json!({"file_id": "f", "file_unique_id": "u", "type": "regular",
             "width": 1, "height": 1, "is_animated": false, "is_video": false});
         let u = update(serde_json::json!({"update_id": 2,
             "message": message(private(77), 77, serde_json::json!({"sticker": sticker}))}));
         let item = translate(&u, &HashSet::new(), now()).unwrap();
-        assert_eq!(item.inbound.body, Body::Unsupported("sticker".into()));
+        assert_eq!(
+            item.inbound.body,
+            Body::Attachment(Attachment {
+                kind: AttachmentKind::Sticker,
+                file: "f".into(),
+                mime: None,
+                size: None,
+                caption: None,
+            })
+        );
         let u = update(serde_json::json!({"update_id": 3,
             "edited_message": message(private(77), 77, serde_json::json!({"text": "x", "edit_date": 1_700_000_001}))}));
         let item = translate(&u, &HashSet::new(), now()).unwrap();

@@ -101,6 +101,43 @@ impl FakeDiscord {
         self.dispatch("MESSAGE_CREATE", m);
     }
 
+    /// A message with one attachment (`content_type` e.g. `image/png`) from `user`.
+    pub fn message_with_file(
+        &self,
+        channel: u64,
+        user: u64,
+        url: &str,
+        content_type: &str,
+        size: u64,
+    ) {
+        let mut m = message_object(self.next_id(), channel, user_object(user, false), "");
+        m["attachments"] = json!([{"id": "9000000000000001", "filename": "photo.png",
+            "size": size, "url": url, "proxy_url": url, "content_type": content_type,
+            "height": 10, "width": 10}]);
+        self.dispatch("MESSAGE_CREATE", m);
+    }
+
+    /// A press on a button under a message in a guild channel (staff buttons on a card).
+    pub fn guild_button_press(&self, channel: u64, user: u64, custom_id: &str) {
+        let id = self.next_id();
+        let message = message_object(id - 1, channel, user_object(BOT_ID, true), "card");
+        self.dispatch(
+            "INTERACTION_CREATE",
+            json!({
+                "id": id.to_string(), "application_id": APP_ID.to_string(), "type": 3,
+                "data": {"custom_id": custom_id, "component_type": 2},
+                "message": message, "guild_id": "31337",
+                "channel_id": channel.to_string(),
+                "channel": {"id": channel.to_string(), "type": 0},
+                "member": {"user": user_object(user, false), "roles": [], "joined_at": "2026-01-01T00:00:00.000000+00:00",
+                    "deaf": false, "mute": false, "flags": 0, "permissions": "8"},
+                "token": format!("itoken{id}"), "version": 1, "locale": "en-US",
+                "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
+                "context": 0, "attachment_size_limit": 8_388_608
+            }),
+        );
+    }
+
     /// A slash command `/name` with options `(name, type, value)` from `user` in a DM channel.
     pub fn slash_command(&self, channel: u64, user: u64, name: &str, options: Value) {
         let id = self.next_id();
@@ -246,6 +283,26 @@ async fn rest(
         json!([])
     } else if path.ends_with("/callback") {
         return StatusCode::NO_CONTENT.into_response();
+    } else if path.ends_with("/threads")
+        || (method == Method::PATCH && path.contains("/channels/") && !path.contains("/messages"))
+    {
+        // A thread started on a message, or a thread archived / reopened: a channel object.
+        let parent = path
+            .split('/')
+            .skip_while(|s| *s != "channels")
+            .nth(1)
+            .unwrap_or("1")
+            .to_owned();
+        let thread = if path.ends_with("/threads") {
+            id.to_string()
+        } else {
+            parent.clone()
+        };
+        json!({"id": thread, "type": 11, "guild_id": "31337", "parent_id": parent,
+            "name": body_value["name"].as_str().unwrap_or("ticket"),
+            "thread_metadata": {"archived": body_value["archived"].as_bool().unwrap_or(false),
+                "auto_archive_duration": 10080, "archive_timestamp": "2026-11-27T10:00:00.000000+00:00",
+                "locked": false}})
     } else if path.contains("/channels/") || path.contains("/webhooks/") {
         let channel = path
             .split('/')

@@ -26,6 +26,9 @@ struct Inner {
     fail_next: HashMap<String, u64>,
     /// Answer every call with 401 Unauthorized (a revoked token).
     reject_token: bool,
+    /// Supergroups with topics enabled (`createForumTopic` works there).
+    forums: Vec<i64>,
+    next_thread: i32,
 }
 
 #[derive(Default)]
@@ -108,6 +111,52 @@ impl FakeTelegram {
         let sticker = json!({"file_id": "stk", "file_unique_id": "stku", "type": "regular",
             "width": 512, "height": 512, "is_animated": false, "is_video": false, "emoji": "👍"});
         self.message(private(from), from, json!({ "sticker": sticker }))
+    }
+
+    /// Turns topics on in a supergroup.
+    pub fn enable_topics(&self, group: i64) {
+        self.shared.inner.lock().unwrap().forums.push(group);
+    }
+
+    /// A staff member's text in a forum topic.
+    pub fn topic_text(&self, group: i64, thread: i64, from: i64, text: &str) -> i64 {
+        let chat = json!({"id": group, "type": "supergroup", "title": "Staff", "is_forum": true});
+        self.message(
+            chat,
+            from,
+            json!({"text": text, "message_thread_id": thread, "is_topic_message": true}),
+        )
+    }
+
+    /// A group text answering the bot's message `reply_to` (a card or a relayed message).
+    pub fn group_reply(&self, group: i64, from: i64, reply_to: i64, text: &str) -> i64 {
+        let chat = json!({"id": group, "type": "supergroup", "title": "Staff"});
+        let replied = json!({"message_id": reply_to, "date": 1_790_000_000, "chat": chat.clone(),
+            "from": {"id": BOT_ID, "is_bot": true, "first_name": "CRM"}, "text": "card"});
+        self.message(
+            chat,
+            from,
+            json!({"text": text, "reply_to_message": replied}),
+        )
+    }
+
+    /// A photo in a private chat.
+    pub fn private_photo(&self, from: i64, file_id: &str, size: u32) -> i64 {
+        let photo = json!([{"file_id": file_id, "file_unique_id": "u1", "width": 800,
+            "height": 600, "file_size": size}]);
+        self.message(private(from), from, json!({ "photo": photo }))
+    }
+
+    /// An inline-keyboard press in a group chat (a card's button).
+    pub fn group_callback(&self, group: i64, from: i64, id: &str, data: &str) -> i64 {
+        let chat = json!({"id": group, "type": "supergroup", "title": "Staff"});
+        self.push(json!({"callback_query": {
+            "id": id, "chat_instance": "ci", "data": data,
+            "from": {"id": from, "is_bot": false, "first_name": format!("User{from}")},
+            "message": {"message_id": 7, "date": 1_790_000_000, "chat": chat,
+                        "from": {"id": BOT_ID, "is_bot": true, "first_name": "CRM"},
+                        "text": "card"}
+        }}))
     }
 
     /// An inline-keyboard press in a private chat.
@@ -227,7 +276,26 @@ async fn handle(
             "username": "crm_test_bot", "can_join_groups": true,
             "can_read_all_group_messages": false, "supports_inline_queries": false,
             "can_connect_to_business": false, "has_main_web_app": false})),
-        "sendmessage" | "sendphoto" => {
+        "createforumtopic" => {
+            let mut inner = shared.inner.lock().unwrap();
+            let chat = body["chat_id"].as_i64().unwrap_or(1);
+            if !inner.forums.contains(&chat) {
+                drop(inner);
+                let answer = json!({"ok": false, "error_code": 400,
+                    "description": "Bad Request: the chat is not a forum"});
+                shared.inner.lock().unwrap().requests.push(Recorded {
+                    method,
+                    body,
+                    status: 400,
+                    at,
+                });
+                return (StatusCode::BAD_REQUEST, axum::Json(answer)).into_response();
+            }
+            inner.next_thread += 1;
+            let thread = 100 + inner.next_thread;
+            ok(json!({"message_thread_id": thread, "name": body["name"], "icon_color": 7322096}))
+        }
+        "sendmessage" | "sendphoto" | "senddocument" | "sendsticker" | "sendvoice" => {
             let mut inner = shared.inner.lock().unwrap();
             inner.next_message += 1;
             let chat = body["chat_id"].as_i64().unwrap_or(1);
