@@ -672,14 +672,10 @@ impl Engine {
         at: DateTime<Utc>,
         from: &Address,
     ) -> Result<Vec<Outbound>, EngineError> {
-        let mut ticket = match self.ticket_for_action(id, from)? {
+        let ticket = match self.ticket_to_answer(actor, id, at, from)? {
             Ok(t) => t,
             Err(out) => return Ok(out),
         };
-        if ticket.assignee.is_none() {
-            ticket.claim(&actor.name, at);
-            self.deps.store.put_ticket(&ticket)?;
-        }
         self.log_to_customer(&ticket, &describe(attachment), "staff_reply", at)?;
         let caption = attachment.caption.as_deref().unwrap_or("");
         let mut message = Outbound::text(

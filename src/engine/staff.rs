@@ -657,6 +657,25 @@ impl Engine {
         })
     }
 
+    /// The ticket a staff member answers: open, and claimed by them if nobody held it.
+    pub(super) fn ticket_to_answer(
+        &self,
+        actor: &StaffActor,
+        id: u64,
+        at: DateTime<Utc>,
+        from: &Address,
+    ) -> Result<Result<Ticket, Vec<Outbound>>, EngineError> {
+        let mut ticket = match self.ticket_for_action(id, from)? {
+            Ok(t) => t,
+            Err(out) => return Ok(Err(out)),
+        };
+        if ticket.assignee.is_none() {
+            ticket.claim(&actor.name, at);
+            self.deps.store.put_ticket(&ticket)?;
+        }
+        Ok(Ok(ticket))
+    }
+
     pub(super) async fn relay(
         &self,
         actor: &StaffActor,
@@ -665,14 +684,10 @@ impl Engine {
         at: DateTime<Utc>,
         from: &Address,
     ) -> Result<Vec<Outbound>, EngineError> {
-        let mut ticket = match self.ticket_for_action(id, from)? {
+        let ticket = match self.ticket_to_answer(actor, id, at, from)? {
             Ok(t) => t,
             Err(out) => return Ok(out),
         };
-        if ticket.assignee.is_none() {
-            ticket.claim(&actor.name, at);
-            self.deps.store.put_ticket(&ticket)?;
-        }
         self.log_to_customer(&ticket, &text, "staff_reply", at)?;
         self.audit(
             at,
