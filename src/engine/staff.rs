@@ -753,17 +753,18 @@ impl Engine {
             ));
         }
         out.extend(closing);
+        // Everyone whose ticket was resolved is asked, leads included: the question is about
+        // the support they got, not about their account.
         let customer = self.deps.store.customer(ticket.customer)?;
         let events = self.deps.store.events_of(ticket.customer)?;
         let due = customer.as_ref().is_some_and(|c| {
-            !c.is_lead
-                && self.deps.settings.surveys.due(
-                    SurveyKind::Csat,
-                    &events,
-                    conversation.csat_asked,
-                    c.created,
-                    at,
-                )
+            self.deps.settings.surveys.due(
+                SurveyKind::Csat,
+                &events,
+                conversation.csat_asked,
+                c.created,
+                at,
+            )
         });
         if due && conversation.state == DialogueState::Idle {
             conversation.state = DialogueState::AwaitingScore {

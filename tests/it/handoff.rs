@@ -273,7 +273,7 @@ mod platforms {
     use std::time::Duration;
 
     use crmbot::config::{Destination, Secrets};
-    use crmbot::domain::{Channel, CustomerId};
+    use crmbot::domain::Channel;
 
     use crate::fakes::discord::FakeDiscord;
     use crate::fakes::telegram::FakeTelegram;
@@ -358,8 +358,8 @@ mod platforms {
         telegram
             .wait_for("sendmessage", &["7000", "A new one is on its way"], LIMIT)
             .await;
-        // Resolve by button: the thread is archived and the ticket resolved. (The CSAT question
-        // after a platform button resolve does not reach the customer yet: see issue 13 notes.)
+        // Resolve by button: the thread is archived, the ticket resolved, and the customer is
+        // asked how it went; their score is recorded against the ticket.
         discord.guild_button_press(STAFF_CHANNEL, BOB, "/resolve 1");
         discord
             .wait_for(
@@ -368,15 +368,29 @@ mod platforms {
                 LIMIT,
             )
             .await;
+        telegram
+            .wait_for(
+                "sendmessage",
+                &["7000", "How satisfied", "ticket #1"],
+                LIMIT,
+            )
+            .await;
+        telegram.callback(7000, "cb-csat", "5");
+        telegram
+            .wait_for("sendmessage", &["7000", "Thank you"], LIMIT)
+            .await;
         running.stop().await;
         assert_eq!(
             store.ticket(1).unwrap().unwrap().state,
             crmbot::domain::TicketState::Resolved
         );
-        let interactions = store
-            .interactions_of(CustomerId(10_000))
-            .unwrap_or_default();
-        drop(interactions);
+        let customer = store.ticket(1).unwrap().unwrap().customer;
+        let scored = store
+            .events_of(customer)
+            .unwrap()
+            .into_iter()
+            .any(|e| matches!(e.kind, crmbot::domain::EventKind::Survey { score: 5, .. }));
+        assert!(scored, "the customer's score is recorded");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -438,6 +452,13 @@ mod platforms {
         telegram.group_callback(GROUP, ALICE, "cb2", "/resolve 1");
         telegram
             .wait_for("closeforumtopic", &[&thread.to_string()], LIMIT)
+            .await;
+        discord
+            .wait_for(
+                "POST /api/v10/channels/800/messages",
+                &["How satisfied", "ticket #1"],
+                LIMIT,
+            )
             .await;
         running.stop().await;
         assert_eq!(
