@@ -383,6 +383,7 @@ fn attachment(message: &Message) -> Option<Attachment> {
             mime,
             size: Some(u64::from(a.size)),
             caption,
+            content: None,
         });
     }
     message.sticker_items.first().map(|s| Attachment {
@@ -391,6 +392,7 @@ fn attachment(message: &Message) -> Option<Attachment> {
         mime: None,
         size: None,
         caption: Some(s.name.clone()),
+        content: None,
     })
 }
 
@@ -584,14 +586,21 @@ pub struct DiscordPart {
     content: String,
     buttons: Vec<Button>,
     file: Option<Vec<u8>>,
+    /// The name the file is uploaded under.
+    file_name: &'static str,
     /// What to do with the ticket's thread (on the first part only).
     space: Option<SpaceOp>,
 }
 
 fn split(message: Outbound) -> Vec<DiscordPart> {
-    let text = match &message.attachment {
-        Some(file) => format!("{}\n{}", message.text, attachment_line(file)),
-        None => message.text.clone(),
+    let fetched = message.attachment.as_ref().and_then(|a| {
+        a.content
+            .as_ref()
+            .map(|bytes| (upload_name(a.kind), bytes.to_vec()))
+    });
+    let text = match (&message.attachment, &fetched) {
+        (Some(file), None) => format!("{}\n{}", message.text, attachment_line(file)),
+        _ => message.text.clone(),
     };
     let mut parts: Vec<DiscordPart> = chunks(&text, MAX_TEXT)
         .into_iter()
@@ -600,11 +609,19 @@ fn split(message: Outbound) -> Vec<DiscordPart> {
             ..DiscordPart::default()
         })
         .collect();
+    if let Some((name, bytes)) = fetched {
+        parts.push(DiscordPart {
+            file: Some(bytes),
+            file_name: name,
+            ..DiscordPart::default()
+        });
+    }
     if let Some(image) = message.image {
         parts.push(DiscordPart {
             content: image.caption.chars().take(MAX_TEXT).collect(),
             buttons: Vec::new(),
             file: Some(image.png),
+            file_name: "chart.png",
             space: None,
         });
     }
@@ -620,6 +637,16 @@ fn split(message: Outbound) -> Vec<DiscordPart> {
         }
     }
     parts
+}
+
+/// The name a fetched file is uploaded under.
+fn upload_name(kind: AttachmentKind) -> &'static str {
+    match kind {
+        AttachmentKind::Photo => "photo.jpg",
+        AttachmentKind::File => "file",
+        AttachmentKind::Voice => "voice.ogg",
+        AttachmentKind::Sticker => "sticker.webp",
+    }
 }
 
 /// An attachment in a Discord message: its link (Discord shows pictures from links), or
@@ -755,8 +782,8 @@ impl Outlet for DiscordOutlet {
             if !part.content.is_empty() {
                 message = message.content(part.content.clone());
             }
-            if let Some(png) = &part.file {
-                message = message.add_file(CreateAttachment::bytes(png.clone(), "chart.png"));
+            if let Some(bytes) = &part.file {
+                message = message.add_file(CreateAttachment::bytes(bytes.clone(), part.file_name));
             }
             let channel = ChannelId::new(id);
             if let Some(SpaceOp::Reopen { .. }) = part.space {

@@ -135,7 +135,42 @@ fn attachment(message: &teloxide::types::Message) -> Option<Attachment> {
         mime,
         size: (file.size != u32::MAX).then_some(u64::from(file.size)),
         caption,
+        content: None,
     })
+}
+
+/// Files up to this size are fetched so that a staff space on another platform gets the
+/// file itself (Discord accepts 10 MiB from bots); larger ones are relayed by name.
+const MAX_FETCHED_FILE: u64 = 8 * 1024 * 1024;
+
+/// Fetches a customer's photo or file (`getFile`, then the file download) so it can be
+/// relayed as itself; on any failure the attachment stays a reference.
+async fn fetch_content(bot: &Bot, inbound: &mut Inbound) {
+    use teloxide::net::Download;
+    use teloxide::types::FileId;
+    let Body::Attachment(file) = &mut inbound.body else {
+        return;
+    };
+    let fetchable = matches!(file.kind, AttachmentKind::Photo | AttachmentKind::File)
+        && file.size.is_none_or(|s| s <= MAX_FETCHED_FILE);
+    if !fetchable {
+        return;
+    }
+    let found = match bot.get_file(FileId(file.file.clone())).await {
+        Ok(found) if u64::from(found.size) <= MAX_FETCHED_FILE => found,
+        Ok(_) => return,
+        Err(error) => {
+            tracing::warn!(%error, "getFile failed; the attachment is relayed by reference");
+            return;
+        }
+    };
+    let mut bytes: Vec<u8> = Vec::new();
+    match bot.download_file(&found.path, &mut bytes).await {
+        Ok(()) => file.content = Some(bytes.into()),
+        Err(error) => {
+            tracing::warn!(%error, "file download failed; the attachment is relayed by reference")
+        }
+    }
 }
 
 /// The name the engine uses for a message that is not text.
@@ -259,7 +294,9 @@ pub async fn handle(bot: &Bot, engine: &Engine, router: &Router, item: TelegramI
     }
     let chat = item.inbound.chat.clone();
     let started = std::time::Instant::now();
-    let outcome = engine.handle(item.inbound).await;
+    let mut inbound = item.inbound;
+    fetch_content(bot, &mut inbound).await;
+    let outcome = engine.handle(inbound).await;
     tracing::info!(
         channel = "telegram",
         chat,
@@ -886,6 +923,7 @@ mod tests {
                 mime: None,
                 size: None,
                 caption: None,
+                content: None,
             })
         );
         let u = update(serde_json::json!({"update_id": 3,

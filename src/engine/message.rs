@@ -66,6 +66,11 @@ pub struct Attachment {
     pub size: Option<u64>,
     /// The text sent with it, if any.
     pub caption: Option<String>,
+    /// The file itself, when the receiving adapter fetched it because another platform
+    /// cannot follow the reference (a Telegram file id means nothing to Discord). Held in
+    /// memory while relaying, never stored or logged.
+    #[serde(skip)]
+    pub content: Option<std::sync::Arc<[u8]>>,
 }
 
 /// Where on the platform an inbound message came from, beyond its chat.

@@ -353,6 +353,14 @@ mod platforms {
             telegram.private_text(7000, said);
             discord.wait_for(&thread_route, &[said], LIMIT).await;
         }
+        // A photo of the damage reaches the thread as a picture, and the log names it.
+        telegram.private_photo(7000, "AgADphoto7000", 48_000);
+        let relayed = discord.wait_for(&thread_route, &["photo.jpg"], LIMIT).await;
+        assert!(
+            relayed.text().contains("JPEGDATA"),
+            "the picture itself is uploaded to the thread: {}",
+            relayed.text()
+        );
         // Plain text typed in the thread (no command, no number) reaches the customer.
         discord.message(Some(GUILD), thread, BOB, "A new one is on its way");
         telegram
@@ -391,6 +399,14 @@ mod platforms {
             .into_iter()
             .any(|e| matches!(e.kind, crmbot::domain::EventKind::Survey { score: 5, .. }));
         assert!(scored, "the customer's score is recorded");
+        let logged = store.interactions_of(customer).unwrap();
+        assert!(
+            logged
+                .iter()
+                .filter_map(|i| i.text.as_deref())
+                .any(|t| t.contains("[photo file_id=AgADphoto7000")),
+            "the interaction log names the photo"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,6 +457,16 @@ mod platforms {
                 .wait_for("sendmessage", &[said, &thread.to_string()], LIMIT)
                 .await;
         }
+        discord.message_with_file(
+            800,
+            3001,
+            "https://cdn.discordapp.com/attachments/1/2/broken.png",
+            "image/png",
+            52_000,
+        );
+        telegram
+            .wait_for("sendphoto", &["broken.png", &thread.to_string()], LIMIT)
+            .await;
         telegram.topic_text(GROUP, thread, ALICE, "A new one is on its way");
         discord
             .wait_for(
@@ -461,9 +487,15 @@ mod platforms {
             )
             .await;
         running.stop().await;
-        assert_eq!(
-            store.ticket(1).unwrap().unwrap().state,
-            crmbot::domain::TicketState::Resolved
+        let ticket = store.ticket(1).unwrap().unwrap();
+        assert_eq!(ticket.state, crmbot::domain::TicketState::Resolved);
+        let logged = store.interactions_of(ticket.customer).unwrap();
+        assert!(
+            logged
+                .iter()
+                .filter_map(|i| i.text.as_deref())
+                .any(|t| t.contains("[photo") && t.contains("broken.png")),
+            "the interaction log names the photo"
         );
     }
 

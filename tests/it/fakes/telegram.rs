@@ -1,6 +1,6 @@
 //! A fake Telegram Bot API on axum: answers `getMe`, long-polls `getUpdates` from a queue the
 //! test fills, accepts `sendMessage`, `sendPhoto`, `answerCallbackQuery`, `setMyCommands`,
-//! `deleteWebhook`, and can answer the next call of a method with a 429 and `retry_after`.
+//! `deleteWebhook`, `getFile` and file downloads, and can answer the next call of a method with a 429 and `retry_after`.
 //! Method names are matched case-insensitively (teloxide sends `GetUpdates`, `SendMessage`).
 
 use std::collections::{HashMap, VecDeque};
@@ -57,6 +57,7 @@ impl FakeTelegram {
         shared.inner.lock().unwrap().next_update = 1;
         let app = axum::Router::new()
             .route("/{token}/{method}", axum::routing::post(handle).get(handle))
+            .route("/file/{token}/{*path}", axum::routing::get(file))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -295,6 +296,13 @@ async fn handle(
             let thread = 100 + inner.next_thread;
             ok(json!({"message_thread_id": thread, "name": body["name"], "icon_color": 7322096}))
         }
+        "getfile" => {
+            let id = body["file_id"].as_str().unwrap_or("unknown").to_owned();
+            ok(
+                json!({"file_id": id, "file_unique_id": "u1", "file_size": 8,
+                "file_path": format!("photos/{id}.jpg")}),
+            )
+        }
         "sendmessage" | "sendphoto" | "senddocument" | "sendsticker" | "sendvoice" => {
             let mut inner = shared.inner.lock().unwrap();
             inner.next_message += 1;
@@ -315,6 +323,11 @@ async fn handle(
         at,
     });
     response
+}
+
+/// A file download (`/file/bot<token>/<path>`): the bytes `JPEGDATA` for any path.
+async fn file(Path(_): Path<(String, String)>) -> Response {
+    (StatusCode::OK, "JPEGDATA").into_response()
 }
 
 /// Long polling: drops confirmed updates (id < offset), answers at once when some are
