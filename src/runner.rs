@@ -259,6 +259,13 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
             Ok(())
         });
     }
+    {
+        let (engine, router, shutdown) = (engine.clone(), router.clone(), stop.subscribe());
+        adapters.spawn(async move {
+            tend_quiet_tickets(engine, router, shutdown).await;
+            Ok(())
+        });
+    }
     if let Some((addr, listener)) = http {
         let state = crate::api::ApiState::new(engine.clone(), crate::api::ApiTokens::from_env());
         let mut shutdown = stop.subscribe();
@@ -369,6 +376,29 @@ async fn deliver_outbox(engine: Engine, router: Router, mut shutdown: watch::Rec
         tokio::select! {
             _ = tokio::time::sleep(DELIVER_EVERY) => {}
             _ = router.outcome_posted() => {}
+            _ = stopped(&mut shutdown) => return,
+        }
+    }
+}
+
+/// The auto-close job: reminds the customers of quiet claimed tickets and closes them when
+/// they stay quiet (`[handoff] remind_after_hours`, `close_after_hours`), sending what that
+/// says through the router.
+async fn tend_quiet_tickets(engine: Engine, router: Router, mut shutdown: watch::Receiver<bool>) {
+    if engine.deps().settings.handoff.remind_after_hours == 0 {
+        return;
+    }
+    loop {
+        let now = engine.deps().clock.now();
+        match engine.tend_quiet_tickets(now).await {
+            Ok(messages) if !messages.is_empty() => {
+                router.post_outcome(crate::engine::Outcome { messages })
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "tending quiet tickets failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(crate::alerts::scheduler::TICK) => {}
             _ = stopped(&mut shutdown) => return,
         }
     }

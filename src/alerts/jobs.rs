@@ -139,6 +139,7 @@ mod tests {
             resolved_at: None,
             resolution_note: None,
             sla_raised_at: None,
+            reminded_at: None,
         };
         store.put_ticket(&ticket(1, TicketState::Open)).unwrap();
         store.put_ticket(&ticket(2, TicketState::Claimed)).unwrap();

@@ -63,6 +63,9 @@ pub struct Ticket {
     /// When the ticket was last raised again for being unclaimed past its SLA.
     #[serde(default)]
     pub sla_raised_at: Option<DateTime<Utc>>,
+    /// When the customer of a quiet claimed ticket was reminded (auto-close).
+    #[serde(default)]
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 impl Ticket {

@@ -416,7 +416,7 @@ impl Engine {
         &self,
         ticket: &Ticket,
         by: &str,
-        from: &Address,
+        from: Option<&Address>,
     ) -> Result<Vec<Outbound>, EngineError> {
         let text = HandoffText::Resolved {
             ticket: ticket.id,
@@ -433,7 +433,7 @@ impl Engine {
                 let mut message = Outbound::text(to.clone(), text.clone());
                 message.space = Some(SpaceOp::Close { ticket: ticket.id });
                 out.push(message);
-            } else if &to != from {
+            } else if Some(&to) != from {
                 out.push(Outbound::text(to, text.clone()));
             }
         }

@@ -18,6 +18,7 @@ mod link_guard;
 mod linking;
 pub mod message;
 mod questions;
+mod quiet;
 pub mod respond;
 mod staff;
 pub mod text;
@@ -797,6 +798,7 @@ impl Engine {
             resolved_at: None,
             resolution_note: None,
             sla_raised_at: None,
+            reminded_at: None,
         };
         store.put_ticket(&ticket)?;
         store.append_event(&Event {

@@ -718,15 +718,42 @@ impl Engine {
         at: DateTime<Utc>,
         from: &Address,
     ) -> Result<Vec<Outbound>, EngineError> {
-        let mut ticket = match self.ticket_for_action(id, from)? {
+        let ticket = match self.ticket_for_action(id, from)? {
             Ok(t) => t,
             Err(out) => return Ok(out),
         };
+        let customer = ticket.customer;
+        let out = self
+            .close_ticket(ticket, &actor.name, note, at, Some(from))
+            .await?;
+        self.audit(
+            at,
+            &actor.name,
+            "ticket.resolve",
+            customer,
+            &format!("ticket:{id}"),
+        )?;
+        self.deps.store.durable().await?;
+        Ok(out)
+    }
+
+    /// Resolves a ticket: its spaces closed, the transcript kept, the bot back in the
+    /// conversation and the customer asked how it went. `from` is where the resolve was
+    /// asked (told it is done unless a closing message already goes there).
+    pub(super) async fn close_ticket(
+        &self,
+        mut ticket: Ticket,
+        by: &str,
+        note: Option<String>,
+        at: DateTime<Utc>,
+        from: Option<&Address>,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let id = ticket.id;
         ticket.state = TicketState::Resolved;
         ticket.resolved_at = Some(at);
         ticket.resolution_note = note;
         if ticket.assignee.is_none() {
-            ticket.assignee = Some(actor.name.clone());
+            ticket.assignee = Some(by.to_owned());
         }
         self.deps.store.put_ticket(&ticket)?;
         self.deps.store.append_event(&crate::domain::Event {
@@ -744,17 +771,35 @@ impl Engine {
             conversation.state = DialogueState::Idle;
         }
         conversation.resolved = Some((id, at));
-        let closing = self.close_spaces(&ticket, &actor.name, from)?;
+        let closing = self.close_spaces(&ticket, by, from)?;
         let mut out = Vec::new();
-        if !closing.iter().any(|m| &m.to == from) {
+        if let Some(from) = from
+            && !closing.iter().any(|m| &m.to == from)
+        {
             out.push(Outbound::text(
                 from.clone(),
                 format!("Ticket #{id} is resolved."),
             ));
         }
         out.extend(closing);
-        // Everyone whose ticket was resolved is asked, leads included: the question is about
-        // the support they got, not about their account.
+        if let Some(question) = self.csat_after_ticket(&ticket, &mut conversation, at)? {
+            out.push(question);
+        }
+        self.deps
+            .store
+            .put_conversation(ticket.channel, &ticket.chat, &conversation)?;
+        Ok(out)
+    }
+
+    /// The CSAT question to a resolved ticket's customer, when one is due. Everyone whose
+    /// ticket was resolved is asked, leads included: the question is about the support they
+    /// got, not about their account.
+    fn csat_after_ticket(
+        &self,
+        ticket: &Ticket,
+        conversation: &mut Conversation,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Outbound>, EngineError> {
         let customer = self.deps.store.customer(ticket.customer)?;
         let events = self.deps.store.events_of(ticket.customer)?;
         let due = customer.as_ref().is_some_and(|c| {
@@ -766,39 +811,31 @@ impl Engine {
                 at,
             )
         });
-        if due && conversation.state == DialogueState::Idle {
-            conversation.state = DialogueState::AwaitingScore {
-                survey: SurveyKind::Csat,
-                ticket: Some(id),
-            };
-            conversation.csat_asked = Some(at);
-            conversation.answered = 0;
-            let question = Reply::AskCsat { ticket: Some(id) }.render(conversation.language);
-            self.log_to_customer(&ticket, &question, "ask_csat", at)?;
-            out.push(Outbound {
-                to: Address {
-                    channel: ticket.channel,
-                    chat: ticket.chat.clone(),
-                },
-                text: question,
-                buttons: Reply::AskCsat { ticket: Some(id) }.buttons(conversation.language),
-                image: None,
-                attachment: None,
-                space: None,
-            });
+        if !due || conversation.state != DialogueState::Idle {
+            return Ok(None);
         }
-        self.deps
-            .store
-            .put_conversation(ticket.channel, &ticket.chat, &conversation)?;
-        self.audit(
-            at,
-            &actor.name,
-            "ticket.resolve",
-            ticket.customer,
-            &format!("ticket:{id}"),
-        )?;
-        self.deps.store.durable().await?;
-        Ok(out)
+        let ask = Reply::AskCsat {
+            ticket: Some(ticket.id),
+        };
+        conversation.state = DialogueState::AwaitingScore {
+            survey: SurveyKind::Csat,
+            ticket: Some(ticket.id),
+        };
+        conversation.csat_asked = Some(at);
+        conversation.answered = 0;
+        let question = ask.render(conversation.language);
+        self.log_to_customer(ticket, &question, "ask_csat", at)?;
+        Ok(Some(Outbound {
+            to: Address {
+                channel: ticket.channel,
+                chat: ticket.chat.clone(),
+            },
+            text: question,
+            buttons: ask.buttons(conversation.language),
+            image: None,
+            attachment: None,
+            space: None,
+        }))
     }
 
     fn transfer(

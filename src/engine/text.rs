@@ -985,6 +985,16 @@ pub enum HandoffText {
         ticket: TicketId,
         by: String,
     },
+    /// A claimed ticket's customer has not written for a while (to the customer).
+    QuietReminder {
+        ticket: TicketId,
+        close_in_hours: u32,
+    },
+    /// The same, told in the ticket's staff space.
+    QuietReminderSent {
+        ticket: TicketId,
+        hours: u32,
+    },
     /// A ticket command without a number outside a ticket's thread.
     NeedsTicket {
         usage: &'static str,
@@ -1035,6 +1045,8 @@ impl HandoffText {
             TakenOver { ticket, by } => format!("{by} took over ticket #{ticket}."),
             NoteSaved { ticket } => format!("Internal note saved on ticket #{ticket} (not sent to the customer)."),
             Resolved { ticket, by } => format!("Ticket #{ticket} is resolved (by {by})."),
+            QuietReminder { ticket, close_in_hours } => format!("Do you still need help with ticket #{ticket}? Just write here to keep it open; otherwise we will close it in {close_in_hours} hours."),
+            QuietReminderSent { ticket, hours } => format!("The customer of ticket #{ticket} has not written for {hours} hours: I reminded them, and will close the ticket if they stay quiet."),
             NeedsTicket { usage } => format!("Usage: {usage} — or type it in the ticket's thread, or press the button on its card."),
             Focused { ticket } => format!("What you type here now goes to the customer of ticket #{ticket}."),
             NoFocus => "This chat is not on any ticket. /thread N puts it on ticket N.".into(),
@@ -1087,6 +1099,15 @@ impl HandoffText {
             TakenOver { ticket, by } => format!("{by} 接手了工单 #{ticket}。"),
             NoteSaved { ticket } => format!("已在工单 #{ticket} 保存内部备注（不会发给客户）。"),
             Resolved { ticket, by } => format!("工单 #{ticket} 已解决（{by}）。"),
+            QuietReminder {
+                ticket,
+                close_in_hours,
+            } => format!(
+                "工单 #{ticket} 还需要帮助吗？如需保留，请直接在这里回复；否则我们将在 {close_in_hours} 小时后关闭它。"
+            ),
+            QuietReminderSent { ticket, hours } => format!(
+                "工单 #{ticket} 的客户已有 {hours} 小时没有回复：已提醒客户，若仍无回复将关闭工单。"
+            ),
             NeedsTicket { usage } => {
                 format!("用法：{usage} —— 或在工单讨论串中输入，或点击工单卡片上的按钮。")
             }

@@ -568,3 +568,85 @@ mod platforms {
         }
     }
 }
+
+#[tokio::test]
+async fn a_quiet_claimed_ticket_is_reminded_then_closed_with_csat_unless_the_customer_writes() {
+    use chrono::Duration;
+    use crmbot::clock::Clock;
+    let h = Harness::new();
+    let team = console_team();
+    let opened = escalate(&h).await;
+    let card = opened.to(&team).next().unwrap();
+    h.send(ALICE, Body::Button(card.buttons[0].data.clone()))
+        .await;
+    h.say(OLIVIA, "the parcel is still missing").await;
+    let olivia = OLIVIA.address();
+
+    // 47 hours of silence: nothing yet.
+    h.clock.advance(Duration::hours(47));
+    assert!(
+        h.engine
+            .tend_quiet_tickets(h.clock.now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // 48 hours: the customer is reminded once.
+    h.clock.advance(Duration::hours(1));
+    let reminded = h.engine.tend_quiet_tickets(h.clock.now()).await.unwrap();
+    let reminder = HandoffText::QuietReminder {
+        ticket: 1,
+        close_in_hours: 24,
+    }
+    .render(Language::En);
+    assert!(
+        reminded
+            .iter()
+            .any(|m| m.to == olivia && m.text == reminder)
+    );
+    assert!(
+        h.engine
+            .tend_quiet_tickets(h.clock.now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        h.store.ticket(1).unwrap().unwrap().state,
+        TicketState::Claimed
+    );
+
+    // 24 more quiet hours: closed by the bot, and the customer asked how it went.
+    h.clock.advance(Duration::hours(24));
+    let closed = h.engine.tend_quiet_tickets(h.clock.now()).await.unwrap();
+    let csat = en(Reply::AskCsat { ticket: Some(1) });
+    assert!(closed.iter().any(|m| m.to == olivia && m.text == csat));
+    let ticket = h.store.ticket(1).unwrap().unwrap();
+    assert_eq!(ticket.state, TicketState::Resolved);
+    assert_eq!(
+        ticket.assignee.as_deref(),
+        Some("alice"),
+        "the holder keeps the credit"
+    );
+    let transcript = h
+        .store
+        .transcript(1)
+        .unwrap()
+        .expect("a transcript is kept");
+    assert!(transcript.contains("the parcel is still missing"));
+
+    // A second ticket whose customer answers the reminder stays open.
+    let second = h.say(OLIVIA, "I want to talk to a human").await;
+    let card = second.to(&team).next().unwrap().clone();
+    h.send(BOB, Body::Button(card.buttons[0].data.clone()))
+        .await;
+    h.clock.advance(Duration::hours(48));
+    h.engine.tend_quiet_tickets(h.clock.now()).await.unwrap();
+    h.say(OLIVIA, "still here, it has not arrived").await;
+    h.clock.advance(Duration::hours(30));
+    h.engine.tend_quiet_tickets(h.clock.now()).await.unwrap();
+    assert_eq!(
+        h.store.ticket(2).unwrap().unwrap().state,
+        TicketState::Claimed
+    );
+}
