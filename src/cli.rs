@@ -10,6 +10,8 @@ macro_rules! outln {
     }};
 }
 
+mod tickets;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -103,14 +105,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List tickets (escalations).
+    /// List tickets (escalations), or show one with --id.
     Tickets {
         /// Only tickets in this state: open, claimed or resolved.
         #[arg(long)]
         state: Option<crmbot::domain::TicketState>,
+        /// Show this ticket only.
+        #[arg(long)]
+        id: Option<u64>,
+        /// With --id: print the ticket's conversation (kept when it is resolved).
+        #[arg(long, requires = "id")]
+        transcript: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Saved replies staff send with `/snippet NAME` in a ticket's thread.
+    Snippets {
+        #[command(subcommand)]
+        what: tickets::SnippetsWhat,
     },
     /// Manage staff members (in addition to those in the config file).
     Staff {
@@ -395,7 +408,19 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Backup { dir } => backup_cmd(settings, dir),
         Command::Restore { dir } => restore_cmd(settings, dir),
         Command::Verify { json } => verify_cmd(settings, json),
-        Command::Tickets { state, json } => tickets_cmd(settings, state, json),
+        Command::Tickets {
+            state,
+            id: None,
+            json,
+            ..
+        } => tickets::list(settings, state, json),
+        Command::Tickets {
+            id: Some(id),
+            transcript,
+            json,
+            ..
+        } => tickets::show(settings, id, transcript, json),
+        Command::Snippets { what } => tickets::snippets(settings, what),
         Command::Staff { what } => staff_cmd(settings, clock, what),
         Command::Retention => retention_cmd(settings, clock),
         Command::Train { force, json } => train_cmd(settings, clock, force, json),
@@ -795,40 +820,6 @@ fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
     }
     if !report.problems.is_empty() {
         bail!("the store has {} problems", report.problems.len());
-    }
-    Ok(())
-}
-
-fn tickets_cmd(
-    settings: Settings,
-    state: Option<crmbot::domain::TicketState>,
-    json: bool,
-) -> Result<()> {
-    let store = app::open_store(&settings)?;
-    let tickets = store.tickets(state)?;
-    if json {
-        outln!("{}", serde_json::to_string_pretty(&tickets)?);
-        return Ok(());
-    }
-    if tickets.is_empty() {
-        outln!("No tickets.");
-    }
-    for t in &tickets {
-        outln!(
-            "#{} P{} {:<8} customer {} via {} opened {} due {} {}— {}",
-            t.id,
-            t.priority,
-            t.state.as_str(),
-            t.customer,
-            t.channel,
-            t.opened.format("%Y-%m-%d %H:%M"),
-            t.sla_due.format("%Y-%m-%d %H:%M"),
-            t.assignee
-                .as_deref()
-                .map(|a| format!("({a}) "))
-                .unwrap_or_default(),
-            t.reasons.join("; ")
-        );
     }
     Ok(())
 }

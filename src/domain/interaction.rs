@@ -47,7 +47,17 @@ pub enum Language {
     Zh,
 }
 
+impl std::str::FromStr for Language {
+    type Err = super::UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        super::parse_name("language", text, &Self::ALL, |l| l.as_str())
+    }
+}
+
 impl Language {
+    pub const ALL: [Language; 2] = [Language::En, Language::Zh];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Language::En => "en",

@@ -307,6 +307,26 @@ I want to cancel my subscription
     for stamp in ["opened", "sla_due", "claimed_at", "resolved_at"] {
         assert!(t[stamp].is_string(), "{stamp}: {t}");
     }
+    // The ticket with its transcript, as kept at the resolve.
+    let shown = crmbot(&store)
+        .args(["tickets", "--id", "1", "--transcript"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    for expected in [
+        "#1 P2 resolved",
+        "Resolution note: replacement sent",
+        "customer: this is terrible and awful",
+        "staff: I'm so sorry, I've sent a replacement today",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in {shown}");
+    }
+    let unknown = crmbot(&store)
+        .args(["tickets", "--id", "99", "--transcript"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no ticket #99"));
     let customer = customer_json(&store, 42);
     let csat: Vec<&Value> = customer["recent_events"]
         .as_array()
@@ -504,4 +524,62 @@ fn output_into_a_closed_pipe_ends_quietly_instead_of_panicking() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn snippets_are_saved_listed_and_removed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let run = |args: &[&str]| crmbot(&store).args(args).output().unwrap();
+    let added = run(&[
+        "snippets",
+        "add",
+        "sent",
+        "--lang",
+        "en",
+        "Hi",
+        "{first_name},",
+        "your",
+        "refund",
+        "is",
+        "on",
+        "its",
+        "way.",
+    ]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let added = run(&[
+        "snippets",
+        "add",
+        "sent",
+        "--lang",
+        "zh",
+        "{first_name}，您的退款已经发出。",
+    ]);
+    assert!(added.status.success());
+    let listed = String::from_utf8(run(&["snippets", "list"]).stdout).unwrap();
+    assert!(
+        listed.contains("sent [en] Hi {first_name}, your refund is on its way."),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("sent [zh] {first_name}，您的退款已经发出。"),
+        "{listed}"
+    );
+    let bad = run(&["snippets", "add", "x", "--lang", "fr", "bonjour"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("en, zh"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    assert!(run(&["snippets", "remove", "sent"]).status.success());
+    let gone = run(&["snippets", "remove", "sent"]);
+    assert!(!gone.status.success());
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("no snippet called sent"));
+    let listed = String::from_utf8(run(&["snippets", "list"]).stdout).unwrap();
+    assert!(listed.contains("No snippets."), "{listed}");
 }
