@@ -19,7 +19,7 @@ use serenity::all::{
     CreateButton, CreateCommand, CreateCommandOption, CreateInteractionResponse,
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
     EditInteractionResponse, EventHandler, GatewayIntents, GuildId, Http, HttpBuilder, Interaction,
-    Message, Ready,
+    Message, Ready, UserId,
 };
 use serenity::async_trait;
 use serenity::gateway::GatewayError;
@@ -363,9 +363,15 @@ pub fn translate(
                 .referenced_message
                 .as_ref()
                 .map(|m| m.id.get().to_string()),
+            // Lookups typed in a guild channel (not a ticket's thread) are answered in DM.
+            private_chat: (message.guild_id.is_some() && !in_ticket_thread)
+                .then(|| format!("{DM_PREFIX}{author}")),
         },
     })
 }
+
+/// A chat address meaning "a direct message with this user" (`dm:USER_ID`).
+pub const DM_PREFIX: &str = "dm:";
 
 /// The first attachment or sticker, named by its URL (photos, files, voice notes) or id.
 fn attachment(message: &Message) -> Option<Attachment> {
@@ -682,6 +688,28 @@ fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
         .collect()
 }
 
+/// A channel id, or for `dm:USER_ID` the direct-message channel with that user.
+async fn dm_or_channel(http: &Http, chat: &str) -> Result<u64, DeliveryError> {
+    let not_a_channel =
+        || DeliveryError::Permanent(format!("{chat:?} is not a Discord channel id"));
+    if let Some(user) = chat.strip_prefix(DM_PREFIX) {
+        let user = user
+            .parse::<u64>()
+            .ok()
+            .filter(|id| *id != 0)
+            .ok_or_else(not_a_channel)?;
+        let channel = UserId::new(user)
+            .create_dm_channel(http)
+            .await
+            .map_err(classify)?;
+        return Ok(channel.id.get());
+    }
+    chat.parse::<u64>()
+        .ok()
+        .filter(|id| *id != 0)
+        .ok_or_else(not_a_channel)
+}
+
 /// Sends through Discord's REST API; opens, archives and reopens ticket threads and
 /// reports them to the engine.
 pub struct DiscordOutlet {
@@ -769,13 +797,7 @@ impl Outlet for DiscordOutlet {
         part: &'a DiscordPart,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            let id = chat
-                .parse::<u64>()
-                .ok()
-                .filter(|id| *id != 0)
-                .ok_or_else(|| {
-                    DeliveryError::Permanent(format!("{chat:?} is not a Discord channel id"))
-                })?;
+            let id = dm_or_channel(self.http.as_ref(), chat).await?;
             let mut message = CreateMessage::new()
                 .allowed_mentions(no_pings())
                 .components(rows(&part.buttons));

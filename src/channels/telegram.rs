@@ -268,6 +268,9 @@ pub fn translate(
         update: Some(update.id.0.to_string()),
         message: Some(message.id.0.to_string()),
         reply_to: message.reply_to_message().map(|m| m.id.0.to_string()),
+        // Staff groups are staff-only on Telegram (customers write in private chats), and a
+        // bot may only write to a user who started it: answers stay in the group.
+        private_chat: None,
     };
     Some(TelegramInbound {
         inbound: Inbound {

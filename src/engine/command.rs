@@ -55,6 +55,32 @@ impl Command {
     pub fn staff_only(&self) -> bool {
         !matches!(self, Command::Help)
     }
+
+    /// Whether the answer shows customers' data or the team's queue, and so goes to the
+    /// asker alone when asked where others read along.
+    pub fn shows_customer_data(&self) -> bool {
+        match self {
+            Command::Help
+            | Command::Customer(_)
+            | Command::Tickets
+            | Command::AtRisk { .. }
+            | Command::Segments
+            | Command::Kpi(_)
+            | Command::ReportChurn
+            | Command::Mine => true,
+            Command::Claim(_)
+            | Command::TakeOver(_)
+            | Command::Reply(..)
+            | Command::Resolve(..)
+            | Command::Transfer(..)
+            | Command::Thread(_)
+            | Command::Snippet(_)
+            | Command::Assign(..)
+            | Command::Note(..)
+            | Command::Task(..)
+            | Command::Call(..) => false,
+        }
+    }
 }
 
 /// Why a command could not be parsed; the text is shown to the user.

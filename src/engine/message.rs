@@ -83,6 +83,9 @@ pub struct Origin {
     pub message: Option<String>,
     /// The message this one answers (Telegram `reply_to_message`).
     pub reply_to: Option<String>,
+    /// Set when the message was typed where others read along (a Discord guild channel):
+    /// the chat where answers meant for the sender alone go (a direct message with them).
+    pub private_chat: Option<String>,
 }
 
 /// One inbound message.

@@ -233,10 +233,22 @@ impl Engine {
                         .await?;
                     return Ok(Outcome { messages });
                 }
+                // Lookups typed in a shared room (a Discord guild channel) go to the asker
+                // alone; questions in words are lookups too.
+                let private = inbound
+                    .origin
+                    .private_chat
+                    .clone()
+                    .filter(|_| command.as_ref().is_none_or(Command::shows_customer_data));
                 let messages = self
                     .handle_staff(&staff, &from, command, parse.as_ref(), here, inbound.at)
                     .await?;
-                Ok(Outcome { messages })
+                Ok(Outcome {
+                    messages: match private {
+                        Some(chat) => answer_privately(messages, &from, chat),
+                        None => messages,
+                    },
+                })
             }
             Actor::Customer(customer) => {
                 if let Some(command) = command {
@@ -853,4 +865,31 @@ fn reply_language(parse: &Parse, text: &str, conversation: &Conversation) -> Lan
     } else {
         conversation.language
     }
+}
+
+/// Moves the answers addressed to the shared room `from` to the asker's private `chat`, and
+/// tells the room where the answer went.
+fn answer_privately(messages: Vec<Outbound>, from: &Address, chat: String) -> Vec<Outbound> {
+    let private = Address {
+        channel: from.channel,
+        chat,
+    };
+    let mut moved = false;
+    let mut out: Vec<Outbound> = messages
+        .into_iter()
+        .map(|mut m| {
+            if &m.to == from {
+                m.to = private.clone();
+                moved = true;
+            }
+            m
+        })
+        .collect();
+    if moved {
+        out.push(Outbound::text(
+            from.clone(),
+            text::HandoffText::SentPrivately.render(Language::En),
+        ));
+    }
+    out
 }

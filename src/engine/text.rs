@@ -985,6 +985,8 @@ pub enum HandoffText {
         ticket: TicketId,
         by: String,
     },
+    /// A lookup typed in a shared channel was answered in a direct message.
+    SentPrivately,
     /// A claimed ticket's customer has not written for a while (to the customer).
     QuietReminder {
         ticket: TicketId,
@@ -1045,6 +1047,7 @@ impl HandoffText {
             TakenOver { ticket, by } => format!("{by} took over ticket #{ticket}."),
             NoteSaved { ticket } => format!("Internal note saved on ticket #{ticket} (not sent to the customer)."),
             Resolved { ticket, by } => format!("Ticket #{ticket} is resolved (by {by})."),
+            SentPrivately => "I've sent you the answer in a direct message (customer data stays out of shared channels).".into(),
             QuietReminder { ticket, close_in_hours } => format!("Do you still need help with ticket #{ticket}? Just write here to keep it open; otherwise we will close it in {close_in_hours} hours."),
             QuietReminderSent { ticket, hours } => format!("The customer of ticket #{ticket} has not written for {hours} hours: I reminded them, and will close the ticket if they stay quiet."),
             NeedsTicket { usage } => format!("Usage: {usage} — or type it in the ticket's thread, or press the button on its card."),
@@ -1099,6 +1102,7 @@ impl HandoffText {
             TakenOver { ticket, by } => format!("{by} 接手了工单 #{ticket}。"),
             NoteSaved { ticket } => format!("已在工单 #{ticket} 保存内部备注（不会发给客户）。"),
             Resolved { ticket, by } => format!("工单 #{ticket} 已解决（{by}）。"),
+            SentPrivately => "我已通过私信把答案发给您（客户数据不在公共频道显示）。".into(),
             QuietReminder {
                 ticket,
                 close_in_hours,

@@ -106,6 +106,25 @@ async fn dms_slash_commands_and_rate_limits() {
     )
     .await;
 
+    // A lookup typed as text in a guild channel is answered in a DM with the asker; the
+    // channel is only told where the answer went.
+    fake.message(Some(GUILD), 905, BOB, "/customer 42");
+    fake.wait_for(
+        "POST /api/v10/users/@me/channels",
+        &[&BOB.to_string()],
+        LIMIT,
+    )
+    .await;
+    let dm = format!("POST /api/v10/channels/{}/messages", BOB + 1_000_000_000);
+    let answer = fake.wait_for(&dm, &["42"], LIMIT).await;
+    println!("customer 360 in DM: {}", answer.text());
+    fake.wait_for(
+        "POST /api/v10/channels/905/messages",
+        &["direct message"],
+        LIMIT,
+    )
+    .await;
+
     // A 429 on a channel message is waited out and the message sent again.
     fake.fail_next_message();
     fake.message(None, 802, 3003, "where is my order?");
@@ -125,6 +144,16 @@ async fn dms_slash_commands_and_rate_limits() {
             .iter()
             .any(|r| r.method.contains(&format!("/channels/{STAFF_CHANNEL}/"))),
         "guild chatter from non-staff was ignored"
+    );
+    let in_channel: Vec<String> = requests
+        .iter()
+        .filter(|r| r.method.contains("/channels/905/"))
+        .map(|r| r.text())
+        .collect();
+    assert_eq!(
+        in_channel.len(),
+        1,
+        "only the pointer to the DM: {in_channel:?}"
     );
 }
 

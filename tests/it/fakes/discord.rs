@@ -277,6 +277,15 @@ async fn rest(
     let answer = if path.ends_with("/gateway") || path.ends_with("/gateway/bot") {
         json!({"url": shared.ws_url, "shards": 1, "session_start_limit":
             {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
+    } else if path.ends_with("/users/@me/channels") {
+        // A DM channel with the recipient: its id is the recipient's id plus 10^9.
+        let recipient: u64 = body_value["recipient_id"]
+            .as_str()
+            .and_then(|r| r.parse().ok())
+            .or_else(|| body_value["recipient_id"].as_u64())
+            .unwrap_or(1);
+        json!({"id": (recipient + 1_000_000_000).to_string(), "type": 1,
+            "recipients": [user_object(recipient, false)]})
     } else if path.ends_with("/users/@me") {
         user_object(BOT_ID, true)
     } else if path.ends_with("/commands") {
