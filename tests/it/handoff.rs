@@ -475,6 +475,16 @@ mod platforms {
                 LIMIT,
             )
             .await;
+        // A staff member's photo in the topic reaches the Discord customer as the picture.
+        telegram.topic_photo(GROUP, thread, ALICE, "AgADstaffphoto");
+        let photo = discord
+            .wait_for(
+                "POST /api/v10/channels/800/messages",
+                &["photo.jpg"],
+                LIMIT,
+            )
+            .await;
+        assert!(photo.text().contains("JPEGDATA"), "{}", photo.text());
         telegram.group_callback(GROUP, ALICE, "cb2", "/resolve 1");
         telegram
             .wait_for("closeforumtopic", &[&thread.to_string()], LIMIT)

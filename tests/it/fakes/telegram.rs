@@ -129,6 +129,18 @@ impl FakeTelegram {
         )
     }
 
+    /// A staff member's photo in a forum topic.
+    pub fn topic_photo(&self, group: i64, thread: i64, from: i64, file_id: &str) -> i64 {
+        let chat = json!({"id": group, "type": "supergroup", "title": "Staff", "is_forum": true});
+        let photo = json!([{"file_id": file_id, "file_unique_id": "u2", "width": 640,
+            "height": 480, "file_size": 30_000}]);
+        self.message(
+            chat,
+            from,
+            json!({"photo": photo, "message_thread_id": thread, "is_topic_message": true}),
+        )
+    }
+
     /// A group text answering the bot's message `reply_to` (a card or a relayed message).
     pub fn group_reply(&self, group: i64, from: i64, reply_to: i64, text: &str) -> i64 {
         let chat = json!({"id": group, "type": "supergroup", "title": "Staff"});
