@@ -38,6 +38,10 @@ pub enum Command {
     Thread(Option<TicketId>),
     /// `/snippet NAME`: send a saved reply in the ticket's thread; `/snippet` lists them.
     Snippet(Option<String>),
+    /// `/snippet save NAME TEXT`: save a reply (its language read from the text).
+    SnippetSave(String, String),
+    /// `/snippet delete NAME`: remove a reply in every language.
+    SnippetDelete(String),
     /// `/mine`: the staff member's book of business.
     Mine,
     /// `/assign CUSTOMER STAFF`
@@ -75,11 +79,38 @@ impl Command {
             | Command::Transfer(..)
             | Command::Thread(_)
             | Command::Snippet(_)
+            | Command::SnippetSave(..)
+            | Command::SnippetDelete(_)
             | Command::Assign(..)
             | Command::Note(..)
             | Command::Task(..)
             | Command::Call(..) => false,
         }
+    }
+}
+
+/// `/snippet [NAME]`, `/snippet save NAME TEXT`, `/snippet delete NAME`.
+fn snippet(args: &str) -> Result<Command, CommandError> {
+    const USAGE: &str = "/snippet NAME | /snippet save NAME TEXT | /snippet delete NAME";
+    let mut words = args.split_whitespace();
+    match words.next() {
+        None => Ok(Command::Snippet(None)),
+        Some(w) if w.eq_ignore_ascii_case("save") => {
+            let rest = args.trim_start()[w.len()..].trim_start();
+            match rest.split_once(char::is_whitespace) {
+                Some((name, text)) if !text.trim().is_empty() => Ok(Command::SnippetSave(
+                    name.to_owned(),
+                    text.trim().to_owned(),
+                )),
+                _ => Err(CommandError::Usage(USAGE)),
+            }
+        }
+        Some(w) if w.eq_ignore_ascii_case("delete") => match (words.next(), words.next()) {
+            (Some(name), None) => Ok(Command::SnippetDelete(name.to_owned())),
+            _ => Err(CommandError::Usage(USAGE)),
+        },
+        Some(name) if words.next().is_none() => Ok(Command::Snippet(Some(name.to_owned()))),
+        Some(_) => Err(CommandError::Usage(USAGE)),
     }
 }
 
@@ -148,7 +179,7 @@ pub fn parse(text: &str) -> Option<Result<Command, CommandError>> {
         "claim" => optional_ticket(words.next(), "/claim [TICKET]").map(Command::Claim),
         "takeover" => ticket(words.next(), "/takeover TICKET").map(Command::TakeOver),
         "thread" => optional_ticket(words.next(), "/thread [TICKET]").map(Command::Thread),
-        "snippet" => Ok(Command::Snippet(words.next().map(str::to_owned))),
+        "snippet" => snippet(args),
         "reply" => {
             let id = ticket(words.next(), "/reply TICKET TEXT");
             let body = args

@@ -565,6 +565,51 @@ impl Engine {
         self.staff_in_space(actor, from, id, &text, at).await
     }
 
+    /// `/snippet save NAME TEXT`: the reply is kept in the language it is written in.
+    pub(super) fn save_snippet(
+        &self,
+        actor: &StaffActor,
+        name: String,
+        text: String,
+        at: DateTime<Utc>,
+        from: &Address,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let language = self.deps.nlu.parse(&text).language;
+        self.deps
+            .store
+            .put_snippet(&crate::store::handoff::Snippet {
+                name: name.clone(),
+                language,
+                text,
+            })?;
+        self.audit_staff(at, &actor.name, "snippet.save", &name)?;
+        let saved = HandoffText::SnippetSaved { name, language };
+        Ok(vec![Outbound::text(
+            from.clone(),
+            saved.render(Language::En),
+        )])
+    }
+
+    /// `/snippet delete NAME`.
+    pub(super) fn delete_snippet(
+        &self,
+        actor: &StaffActor,
+        name: String,
+        at: DateTime<Utc>,
+        from: &Address,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let text = if self.deps.store.remove_snippet(&name)? {
+            self.audit_staff(at, &actor.name, "snippet.delete", &name)?;
+            HandoffText::SnippetDeleted { name }
+        } else {
+            HandoffText::UnknownSnippet { name }
+        };
+        Ok(vec![Outbound::text(
+            from.clone(),
+            text.render(Language::En),
+        )])
+    }
+
     fn fill_placeholders(
         &self,
         text: &str,

@@ -67,6 +67,8 @@ fn required_role(command: &Command) -> StaffRole {
         | Command::TakeOver(_)
         | Command::Thread(_)
         | Command::Snippet(_)
+        | Command::SnippetSave(..)
+        | Command::SnippetDelete(_)
         | Command::Reply(..)
         | Command::Resolve(..)
         | Command::Mine
@@ -131,6 +133,12 @@ const STAFF_COMMANDS: &[(&str, StaffRole, &str, &str)] = &[
         StaffRole::Agent,
         "send a saved reply in a ticket's thread (no name: the list)",
         "在工单讨论串中发送快捷回复（不带名称：列表）",
+    ),
+    (
+        "/snippet save NAME TEXT · /snippet delete NAME",
+        StaffRole::Agent,
+        "keep a saved reply ({first_name}, {latest_order} are filled in), or remove it",
+        "保存快捷回复（自动填入 {first_name}、{latest_order}），或删除",
     ),
     (
         "/transfer [ID] [STAFF]",
@@ -366,6 +374,8 @@ impl Engine {
             }
             Command::Thread(id) => self.focus(id, here, from)?,
             Command::Snippet(name) => self.send_snippet(actor, name, here, at, from).await?,
+            Command::SnippetSave(name, text) => self.save_snippet(actor, name, text, at, from)?,
+            Command::SnippetDelete(name) => self.delete_snippet(actor, name, at, from)?,
             Command::Mine => say(self.my_book(actor, at)?),
             Command::Assign(who, owner) => say(self.assign(actor, &who, &owner, at)?),
             Command::Note(who, text) => say(self.note(actor, &who, &text, at).await?),
@@ -901,7 +911,7 @@ impl Engine {
         Ok(())
     }
 
-    fn audit_staff(
+    pub(super) fn audit_staff(
         &self,
         at: DateTime<Utc>,
         actor: &str,

@@ -1016,6 +1016,13 @@ pub enum HandoffText {
         name: String,
     },
     Snippets(Vec<String>),
+    SnippetSaved {
+        name: String,
+        language: Language,
+    },
+    SnippetDeleted {
+        name: String,
+    },
     /// Buttons on the card.
     ButtonClaim,
     ButtonResolve,
@@ -1058,6 +1065,8 @@ impl HandoffText {
             UnknownSnippet { name } => format!("There is no snippet called {name}. /snippet lists them."),
             Snippets(names) if names.is_empty() => "No snippets yet (crmbot snippets add NAME TEXT).".into(),
             Snippets(names) => format!("Snippets: {}", names.join(", ")),
+            SnippetSaved { name, language } => format!("Saved snippet {name} [{}]; send it with /snippet {name} in a ticket's thread.", language.as_str()),
+            SnippetDeleted { name } => format!("Deleted snippet {name}."),
             ButtonClaim => "Claim".into(),
             ButtonResolve => "Resolve".into(),
             ButtonTransfer => "Transfer".into(),
@@ -1124,6 +1133,11 @@ impl HandoffText {
                 "还没有快捷回复（crmbot snippets add 名称 内容）。".into()
             }
             Snippets(names) => format!("快捷回复：{}", names.join("、")),
+            SnippetSaved { name, language } => format!(
+                "已保存快捷回复 {name} [{}]；在工单讨论串中用 /snippet {name} 发送。",
+                language.as_str()
+            ),
+            SnippetDeleted { name } => format!("已删除快捷回复 {name}。"),
             ButtonClaim => "认领".into(),
             ButtonResolve => "解决".into(),
             ButtonTransfer => "转交".into(),

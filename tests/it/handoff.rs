@@ -478,11 +478,7 @@ mod platforms {
         // A staff member's photo in the topic reaches the Discord customer as the picture.
         telegram.topic_photo(GROUP, thread, ALICE, "AgADstaffphoto");
         let photo = discord
-            .wait_for(
-                "POST /api/v10/channels/800/messages",
-                &["photo.jpg"],
-                LIMIT,
-            )
+            .wait_for("POST /api/v10/channels/800/messages", &["photo.jpg"], LIMIT)
             .await;
         assert!(photo.text().contains("JPEGDATA"), "{}", photo.text());
         telegram.group_callback(GROUP, ALICE, "cb2", "/resolve 1");
@@ -659,4 +655,34 @@ async fn a_quiet_claimed_ticket_is_reminded_then_closed_with_csat_unless_the_cus
         h.store.ticket(2).unwrap().unwrap().state,
         TicketState::Claimed
     );
+}
+
+#[tokio::test]
+async fn snippets_saved_from_chat_are_sent_in_the_customers_language_with_their_name() {
+    let h = Harness::new();
+    let saved = h
+        .say(ALICE, "/snippet save sorry Hi {first_name}, we are on it.")
+        .await;
+    assert!(to(&saved, &ALICE)[0].contains("Saved snippet sorry [en]"));
+    let saved = h
+        .say(ALICE, "/snippet save sorry {first_name}，我们正在处理。")
+        .await;
+    assert!(
+        to(&saved, &ALICE)[0].contains("[zh]"),
+        "{:?}",
+        to(&saved, &ALICE)
+    );
+    let usage = h.say(ALICE, "/snippet save onlyname").await;
+    assert!(to(&usage, &ALICE)[0].contains("/snippet save NAME TEXT"));
+
+    escalate(&h).await;
+    h.say(ALICE, "/claim 1").await;
+    let sent = h.say(ALICE, "/snippet sorry").await;
+    assert_eq!(to(&sent, &OLIVIA), ["alice: Hi Olivia, we are on it."]);
+
+    let deleted = h.say(ALICE, "/snippet delete sorry").await;
+    assert!(to(&deleted, &ALICE)[0].contains("Deleted snippet sorry"));
+    let gone = h.say(ALICE, "/snippet sorry").await;
+    assert!(to(&gone, &ALICE)[0].contains("There is no snippet called sorry"));
+    assert!(to(&gone, &OLIVIA).is_empty());
 }
