@@ -166,5 +166,28 @@ pub fn seed_if_empty(
         seed: settings.demo.seed,
         as_of: demo::reference_day(clock.now()),
     };
-    demo::seed_store(store, &spec).map(Some)
+    let report = demo::seed_store(store, &spec)?;
+    seed_demo_staff(store, settings)?;
+    Ok(Some(report))
+}
+
+/// The demo team, when neither the config nor the store names any staff: alice (manager)
+/// and bob (agent), so the console shows both roles. Other console names get agent rights.
+fn seed_demo_staff(store: &Store, settings: &Settings) -> Result<(), StoreError> {
+    if !settings.staff.is_empty() || !store.staff::<crate::config::StaffMember>()?.is_empty() {
+        return Ok(());
+    }
+    for (name, role) in [
+        ("alice", crate::domain::StaffRole::Manager),
+        ("bob", crate::domain::StaffRole::Agent),
+    ] {
+        let member = crate::config::StaffMember {
+            name: name.into(),
+            role,
+            telegram: None,
+            discord: None,
+        };
+        store.put_staff(name, &member)?;
+    }
+    Ok(())
 }

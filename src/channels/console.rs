@@ -94,6 +94,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let clock = engine.deps().clock.clone();
     let mut buf = Vec::new();
+    let mut held = Held::default();
     loop {
         if interactive {
             write!(output, "{}> ", identity.chat())?;
@@ -112,6 +113,18 @@ pub async fn run(
                 Some(Control::As(next)) => {
                     identity = next;
                     writeln!(output, "(you are now {})", identity.chat())?;
+                    if let ConsoleIdentity::Staff(name) = &identity
+                        && !engine
+                            .staff_directory()
+                            .iter()
+                            .any(|m| m.name.eq_ignore_ascii_case(name))
+                    {
+                        writeln!(
+                            output,
+                            "({name} is not on the staff list, so has agent rights; add staff with `crmbot staff add NAME --role manager`)"
+                        )?;
+                    }
+                    held.release(&identity, output)?;
                     continue;
                 }
                 Some(Control::BadAs(e)) => {
@@ -131,15 +144,20 @@ pub async fn run(
             origin: Default::default(),
         };
         let outcome = engine.handle(inbound).await;
-        print_outcome(&outcome, &identity.chat(), output)?;
-        deliver_queued(engine, output).await?;
+        print_outcome(&outcome, &identity, &mut held, output)?;
+        deliver_queued(engine, &identity, &mut held, output).await?;
     }
     output.flush()
 }
 
 /// Delivers what the engine queued for the console (real-time alerts to a console team
 /// chat) and for the code sink (link codes), as `crmbot run`'s deliver job would.
-async fn deliver_queued(engine: &Engine, output: &mut dyn Write) -> std::io::Result<()> {
+async fn deliver_queued(
+    engine: &Engine,
+    identity: &ConsoleIdentity,
+    held: &mut Held,
+    output: &mut dyn Write,
+) -> std::io::Result<()> {
     let deps = engine.deps();
     let Ok(pending) = deps.store.pending_outbox() else {
         return Ok(());
@@ -158,13 +176,68 @@ async fn deliver_queued(engine: &Engine, output: &mut dyn Write) -> std::io::Res
     }
     let lines = std::mem::take(&mut *both.0.lines.lock().unwrap_or_else(|e| e.into_inner()));
     for (chat, text) in lines {
-        writeln!(
-            output,
-            "bot → console {chat}: {}",
-            text.replace('\n', "\n    ")
-        )?;
+        let block = format!("bot → console {chat}: {}\n", text.replace('\n', "\n    "));
+        let to = Address {
+            channel: Channel::Console,
+            chat,
+        };
+        held.show_or_hold(identity, &to, block, output)?;
     }
     Ok(())
+}
+
+/// Messages for other console chats, held while the session speaks as a customer (a
+/// customer never sees what is meant for staff or for other customers) and shown when the
+/// session becomes someone who may read them.
+#[derive(Default)]
+struct Held {
+    blocks: Vec<(Address, String)>,
+}
+
+impl Held {
+    fn may_read(identity: &ConsoleIdentity, to: &Address) -> bool {
+        match identity {
+            ConsoleIdentity::Staff(_) => true,
+            ConsoleIdentity::Customer(_) => {
+                to.channel == Channel::Console && identity.chat() == to.chat
+            }
+        }
+    }
+
+    fn show_or_hold(
+        &mut self,
+        identity: &ConsoleIdentity,
+        to: &Address,
+        block: String,
+        output: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        if Self::may_read(identity, to) {
+            output.write_all(block.as_bytes())
+        } else {
+            writeln!(
+                output,
+                "(a message for {} {} is held until you switch with /as)",
+                to.channel, to.chat
+            )?;
+            self.blocks.push((to.clone(), block));
+            Ok(())
+        }
+    }
+
+    fn release(
+        &mut self,
+        identity: &ConsoleIdentity,
+        output: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let (shown, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.blocks)
+            .into_iter()
+            .partition(|(to, _)| Self::may_read(identity, to));
+        self.blocks = kept;
+        for (_, block) in shown {
+            output.write_all(block.as_bytes())?;
+        }
+        Ok(())
+    }
 }
 
 /// Collects console items for the loop to print after the drain.
@@ -187,10 +260,15 @@ impl Deliver for Printed {
     }
 }
 
-fn print_outcome(outcome: &Outcome, chat: &str, output: &mut dyn Write) -> std::io::Result<()> {
+fn print_outcome(
+    outcome: &Outcome,
+    identity: &ConsoleIdentity,
+    held: &mut Held,
+    output: &mut dyn Write,
+) -> std::io::Result<()> {
     let here = Address {
         channel: Channel::Console,
-        chat: chat.to_owned(),
+        chat: identity.chat(),
     };
     for message in &outcome.messages {
         let prefix = if message.to == here {
@@ -198,29 +276,39 @@ fn print_outcome(outcome: &Outcome, chat: &str, output: &mut dyn Write) -> std::
         } else {
             format!("bot → {} {}", message.to.channel, message.to.chat)
         };
-        for (i, line) in message.text.lines().enumerate() {
-            if i == 0 {
-                writeln!(output, "{prefix}: {line}")?;
-            } else {
-                writeln!(output, "    {line}")?;
-            }
-        }
-        for button in &message.buttons {
-            writeln!(output, "    [{}]", button.label)?;
-        }
-        if let Some(file) = &message.attachment {
-            writeln!(output, "    {}", crate::engine::describe_attachment(file))?;
-        }
-        if let Some(image) = &message.image {
-            writeln!(
-                output,
-                "    (chart: {}, {} bytes PNG)",
-                image.caption,
-                image.png.len()
-            )?;
-        }
+        let block = render(message, &prefix);
+        held.show_or_hold(identity, &message.to, block, output)?;
     }
     Ok(())
+}
+
+/// One message as the console shows it: text, buttons, file, chart.
+fn render(message: &crate::engine::Outbound, prefix: &str) -> String {
+    let mut block = String::new();
+    for (i, line) in message.text.lines().enumerate() {
+        if i == 0 {
+            block.push_str(&format!("{prefix}: {line}\n"));
+        } else {
+            block.push_str(&format!("    {line}\n"));
+        }
+    }
+    for button in &message.buttons {
+        block.push_str(&format!("    [{}]\n", button.label));
+    }
+    if let Some(file) = &message.attachment {
+        block.push_str(&format!(
+            "    {}\n",
+            crate::engine::describe_attachment(file)
+        ));
+    }
+    if let Some(image) = &message.image {
+        block.push_str(&format!(
+            "    (chart: {}, {} bytes PNG)\n",
+            image.caption,
+            image.png.len()
+        ));
+    }
+    block
 }
 
 #[cfg(test)]

@@ -365,13 +365,10 @@ pub fn translate(
                 .map(|m| m.id.get().to_string()),
             // Lookups typed in a guild channel (not a ticket's thread) are answered in DM.
             private_chat: (message.guild_id.is_some() && !in_ticket_thread)
-                .then(|| format!("{DM_PREFIX}{author}")),
+                .then(|| Address::direct(Channel::Discord, &author.to_string()).chat),
         },
     })
 }
-
-/// A chat address meaning "a direct message with this user" (`dm:USER_ID`).
-pub const DM_PREFIX: &str = "dm:";
 
 /// The first attachment or sticker, named by its URL (photos, files, voice notes) or id.
 fn attachment(message: &Message) -> Option<Attachment> {
@@ -692,7 +689,7 @@ fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
 async fn dm_or_channel(http: &Http, chat: &str) -> Result<u64, DeliveryError> {
     let not_a_channel =
         || DeliveryError::Permanent(format!("{chat:?} is not a Discord channel id"));
-    if let Some(user) = chat.strip_prefix(DM_PREFIX) {
+    if let Some(user) = chat.strip_prefix(crate::engine::message::DIRECT_PREFIX) {
         let user = user
             .parse::<u64>()
             .ok()

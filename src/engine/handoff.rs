@@ -167,7 +167,7 @@ impl Engine {
 
     /// Where a ticket's customer messages are shown: its spaces, else the staff chats that
     /// got the card.
-    fn relay_targets(&self, ticket: TicketId) -> Result<Vec<Address>, EngineError> {
+    pub(super) fn relay_targets(&self, ticket: TicketId) -> Result<Vec<Address>, EngineError> {
         let spaces = self.deps.store.spaces_of(ticket)?;
         let mut targets: Vec<Address> = spaces
             .iter()
@@ -277,6 +277,44 @@ impl Engine {
             .collect())
     }
 
+    /// An agent may not take a colleague's ticket: the holder is asked to release it (a
+    /// button that hands it over), and the agent is told so.
+    fn ask_release(
+        &self,
+        actor: &StaffActor,
+        id: TicketId,
+        holder: &str,
+        from: &Address,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let mut out = vec![Outbound::text(
+            from.clone(),
+            HandoffText::ReleaseRequested {
+                ticket: id,
+                holder: holder.to_owned(),
+            }
+            .render(Language::En),
+        )];
+        let asked = HandoffText::ReleaseAsked {
+            ticket: id,
+            by: actor.name.clone(),
+        }
+        .render(Language::En);
+        for to in self.relay_targets(id)? {
+            if &to != from {
+                let mut ask = Outbound::text(to, asked.clone());
+                ask.buttons = vec![Button {
+                    label: HandoffText::ButtonRelease {
+                        to: actor.name.clone(),
+                    }
+                    .render(Language::En),
+                    data: format!("/transfer {id} {}", actor.name),
+                }];
+                out.push(ask);
+            }
+        }
+        Ok(out)
+    }
+
     /// `/claim`: takes a free ticket; a held one only after asking (`/takeover`), and then
     /// the holder is told.
     pub(super) fn claim_ticket(
@@ -296,6 +334,9 @@ impl Engine {
         });
         let mut out = Vec::new();
         if let Some(holder) = &holder {
+            if take_over && actor.role < crate::domain::StaffRole::Manager {
+                return self.ask_release(actor, id, holder, from);
+            }
             if !take_over {
                 let mut ask = Outbound::text(
                     from.clone(),

@@ -73,6 +73,22 @@ pub struct Attachment {
     pub content: Option<std::sync::Arc<[u8]>>,
 }
 
+/// A chat meaning "a direct message with this platform user" where the platform's private
+/// chat id is not the user's id (Discord): `dm:USER_ID`. The adapter opens the DM.
+pub const DIRECT_PREFIX: &str = "dm:";
+
+impl Address {
+    /// The private chat with a platform user: on Telegram the user's id is their private
+    /// chat's id; on Discord the adapter opens a DM for a [`DIRECT_PREFIX`] chat.
+    pub fn direct(channel: crate::domain::Channel, user_id: &str) -> Address {
+        let chat = match channel {
+            crate::domain::Channel::Discord => format!("{DIRECT_PREFIX}{user_id}"),
+            _ => user_id.to_owned(),
+        };
+        Address { channel, chat }
+    }
+}
+
 /// Where on the platform an inbound message came from, beyond its chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {

@@ -292,8 +292,8 @@ impl Engine {
                     .into_iter()
                     .find(|m| m.name.eq_ignore_ascii_case(name))
                     .map(|m| m.role)
-                    // The console is the operator's own terminal: trusted as a manager.
-                    .unwrap_or(StaffRole::Manager);
+                    // A console name not on the staff list gets the least role.
+                    .unwrap_or(StaffRole::Agent);
                 Some(Actor::Staff(StaffActor {
                     name: name.clone(),
                     role,

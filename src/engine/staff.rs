@@ -26,6 +26,33 @@ pub struct StaffActor {
     pub role: StaffRole,
 }
 
+/// Where a staff member is reached privately: their private chats on the platforms they
+/// are known on, and their console session when the team works there (`from` is the
+/// console) or they are on no platform.
+fn staff_inboxes(member: &crate::config::StaffMember, from: &Address) -> Vec<Address> {
+    let mut inboxes = Vec::new();
+    let on_console = from.channel == crate::domain::Channel::Console;
+    if on_console || (member.telegram.is_none() && member.discord.is_none()) {
+        inboxes.push(Address {
+            channel: crate::domain::Channel::Console,
+            chat: format!("staff:{}", member.name),
+        });
+    }
+    if let Some(id) = member.telegram.filter(|_| !on_console) {
+        inboxes.push(Address::direct(
+            crate::domain::Channel::Telegram,
+            &id.to_string(),
+        ));
+    }
+    if let Some(id) = member.discord.filter(|_| !on_console) {
+        inboxes.push(Address::direct(
+            crate::domain::Channel::Discord,
+            &id.to_string(),
+        ));
+    }
+    inboxes
+}
+
 /// What a staff member asked for, from a command or from words.
 enum StaffRequest {
     Command(Command),
@@ -74,12 +101,12 @@ fn required_role(command: &Command) -> StaffRole {
         | Command::Mine
         | Command::Note(..)
         | Command::Task(..)
-        | Command::Call(..) => StaffRole::Agent,
+        | Command::Call(..)
+        | Command::Transfer(..) => StaffRole::Agent,
         Command::AtRisk { .. }
         | Command::Segments
         | Command::Kpi(_)
         | Command::ReportChurn
-        | Command::Transfer(..)
         | Command::Assign(..) => StaffRole::Manager,
     }
 }
@@ -142,8 +169,8 @@ const STAFF_COMMANDS: &[(&str, StaffRole, &str, &str)] = &[
     ),
     (
         "/transfer [ID] [STAFF]",
-        StaffRole::Manager,
-        "hand a ticket to a colleague (no name: pick from a list)",
+        StaffRole::Agent,
+        "hand a ticket to a colleague (no name: pick from a list; agents: tickets they hold)",
         "将工单转交同事（不带名字：从列表选择）",
     ),
     (
@@ -860,6 +887,18 @@ impl Engine {
             Ok(t) => t,
             Err(out) => return Ok(out),
         };
+        let holder = ticket.assignee.clone().filter(|h| {
+            ticket.state == TicketState::Claimed && !h.eq_ignore_ascii_case(&actor.name)
+        });
+        if let Some(holder) = holder
+            && actor.role < StaffRole::Manager
+        {
+            let refused = super::text::HandoffText::OnlyHolderTransfers { ticket: id, holder };
+            return Ok(vec![Outbound::text(
+                from.clone(),
+                refused.render(Language::En),
+            )]);
+        }
         let Some(member) = self
             .staff_directory()
             .into_iter()
@@ -882,10 +921,25 @@ impl Engine {
             ticket.customer,
             &format!("ticket:{id} to {}", member.name),
         )?;
-        Ok(vec![Outbound::text(
-            from.clone(),
-            format!("Ticket #{id} is now with {}.", member.name),
-        )])
+        let handed = super::text::HandoffText::HandedOver {
+            ticket: id,
+            to: member.name.clone(),
+            by: actor.name.clone(),
+        }
+        .render(Language::En);
+        let mut out = vec![Outbound::text(from.clone(), handed.clone())];
+        let mut told = vec![from.clone()];
+        for to in self
+            .relay_targets(id)?
+            .into_iter()
+            .chain(staff_inboxes(&member, from))
+        {
+            if !told.contains(&to) {
+                told.push(to.clone());
+                out.push(Outbound::text(to, handed.clone()));
+            }
+        }
+        Ok(out)
     }
 
     /// Logs a message sent to a ticket's customer in their conversation.

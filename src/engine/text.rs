@@ -987,6 +987,31 @@ pub enum HandoffText {
     },
     /// A lookup typed in a shared channel was answered in a direct message.
     SentPrivately,
+    /// An agent asked to take over a colleague's ticket (to the ticket's spaces).
+    ReleaseAsked {
+        ticket: TicketId,
+        by: String,
+    },
+    /// ... and is told the holder was asked.
+    ReleaseRequested {
+        ticket: TicketId,
+        holder: String,
+    },
+    /// The button under [`HandoffText::ReleaseAsked`].
+    ButtonRelease {
+        to: String,
+    },
+    /// An agent tried to hand over a ticket somebody else holds.
+    OnlyHolderTransfers {
+        ticket: TicketId,
+        holder: String,
+    },
+    /// A ticket changed hands (to its spaces and the new holder).
+    HandedOver {
+        ticket: TicketId,
+        to: String,
+        by: String,
+    },
     /// A claimed ticket's customer has not written for a while (to the customer).
     QuietReminder {
         ticket: TicketId,
@@ -1054,6 +1079,11 @@ impl HandoffText {
             TakenOver { ticket, by } => format!("{by} took over ticket #{ticket}."),
             NoteSaved { ticket } => format!("Internal note saved on ticket #{ticket} (not sent to the customer)."),
             Resolved { ticket, by } => format!("Ticket #{ticket} is resolved (by {by})."),
+            ReleaseAsked { ticket, by } => format!("{by} asks to take over ticket #{ticket}. Release it to them?"),
+            ReleaseRequested { ticket, holder } => format!("Ticket #{ticket} is held by {holder}: I've asked them to release it to you (a manager can also hand it over)."),
+            ButtonRelease { to } => format!("Release to {to}"),
+            OnlyHolderTransfers { ticket, holder } => format!("Only {holder}, who holds ticket #{ticket}, or a manager can hand it over."),
+            HandedOver { ticket, to, by } => format!("Ticket #{ticket} is now with {to} (handed over by {by})."),
             SentPrivately => "I've sent you the answer in a direct message (customer data stays out of shared channels).".into(),
             QuietReminder { ticket, close_in_hours } => format!("Do you still need help with ticket #{ticket}? Just write here to keep it open; otherwise we will close it in {close_in_hours} hours."),
             QuietReminderSent { ticket, hours } => format!("The customer of ticket #{ticket} has not written for {hours} hours: I reminded them, and will close the ticket if they stay quiet."),
@@ -1111,6 +1141,17 @@ impl HandoffText {
             TakenOver { ticket, by } => format!("{by} 接手了工单 #{ticket}。"),
             NoteSaved { ticket } => format!("已在工单 #{ticket} 保存内部备注（不会发给客户）。"),
             Resolved { ticket, by } => format!("工单 #{ticket} 已解决（{by}）。"),
+            ReleaseAsked { ticket, by } => format!("{by} 请求接手工单 #{ticket}。是否转交？"),
+            ReleaseRequested { ticket, holder } => format!(
+                "工单 #{ticket} 由 {holder} 处理中：已请对方转交给您（经理也可以直接转交）。"
+            ),
+            ButtonRelease { to } => format!("转交给 {to}"),
+            OnlyHolderTransfers { ticket, holder } => {
+                format!("只有处理工单 #{ticket} 的 {holder} 或经理可以转交。")
+            }
+            HandedOver { ticket, to, by } => {
+                format!("工单 #{ticket} 现由 {to} 处理（{by} 转交）。")
+            }
             SentPrivately => "我已通过私信把答案发给您（客户数据不在公共频道显示）。".into(),
             QuietReminder {
                 ticket,

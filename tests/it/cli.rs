@@ -583,3 +583,38 @@ fn snippets_are_saved_listed_and_removed_from_the_command_line() {
     let listed = String::from_utf8(run(&["snippets", "list"]).stdout).unwrap();
     assert!(listed.contains("No snippets."), "{listed}");
 }
+
+#[test]
+fn a_customer_session_never_shows_staff_messages_and_unknown_staff_are_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut cmd = crmbot(&store);
+    cmd.args(["chat", "--as", "customer:42"]);
+    let script = "\
+I want to talk to a person
+/as staff:zoe
+/atrisk
+/as staff:alice
+/atrisk 3
+";
+    let out = run_with_input(cmd, script.as_bytes());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (as_customer, rest) = stdout.split_once("(you are now staff:zoe)").unwrap();
+    assert!(as_customer.contains("(ticket #1)"), "{as_customer}");
+    assert!(
+        !as_customer.contains("New ticket #1"),
+        "the staff card is not shown to the customer: {as_customer}"
+    );
+    let (as_zoe, as_alice) = rest.split_once("(you are now staff:alice)").unwrap();
+    assert!(
+        as_zoe.contains("New ticket #1"),
+        "shown once staff: {as_zoe}"
+    );
+    assert!(as_zoe.contains("zoe is not on the staff list, so has agent rights"));
+    assert!(
+        as_zoe.contains("that needs the manager role; you are agent"),
+        "{as_zoe}"
+    );
+    assert!(!as_alice.contains("needs the manager role"), "{as_alice}");
+    assert!(!as_alice.contains("not on the staff list"), "{as_alice}");
+}

@@ -106,42 +106,83 @@ async fn console_staff_answer_three_times_and_close_in_five_actions() {
 
 #[tokio::test]
 async fn claiming_a_held_ticket_asks_first_and_tells_the_holder() {
+    // bob (agent) holds the ticket; alice (manager) is asked before taking it over.
     let h = Harness::new();
     escalate(&h).await;
-    h.say(ALICE, "/claim 1").await;
-    let asked = h.say(BOB, "/claim 1").await;
-    let bob = BOB.address();
-    let question = asked.to(&bob).next().unwrap();
+    h.say(BOB, "/claim 1").await;
+    let asked = h.say(ALICE, "/claim 1").await;
+    let alice = ALICE.address();
+    let question = asked.to(&alice).next().unwrap();
     assert_eq!(
         question.text,
         HandoffText::HeldBy {
             ticket: 1,
-            holder: "alice".into()
+            holder: "bob".into()
         }
         .render(Language::En)
     );
     assert_eq!(
         h.store.ticket(1).unwrap().unwrap().assignee.as_deref(),
-        Some("alice"),
+        Some("bob"),
         "not taken without confirmation"
     );
     let take_over = question.buttons[0].data.clone();
-    let taken = h.send(BOB, Body::Button(take_over)).await;
-    assert!(to(&taken, &BOB)[0].contains("You hold ticket #1"));
+    let taken = h.send(ALICE, Body::Button(take_over)).await;
+    assert!(to(&taken, &ALICE)[0].contains("You hold ticket #1"));
     assert!(
-        to(&taken, &ALICE)
+        to(&taken, &BOB)
             .iter()
-            .any(|t| t.contains("bob took over ticket #1")),
+            .any(|t| t.contains("alice took over ticket #1")),
         "the holder is told: {taken:#?}"
+    );
+    assert_eq!(
+        h.store.ticket(1).unwrap().unwrap().assignee.as_deref(),
+        Some("alice")
+    );
+    // Olivia's next message goes to alice now, not to bob.
+    let relayed = h.say(OLIVIA, "any news?").await;
+    assert!(to(&relayed, &ALICE).iter().any(|t| t.contains("any news?")));
+    assert!(to(&relayed, &BOB).is_empty());
+}
+
+#[tokio::test]
+async fn an_agent_needs_the_holders_release_to_take_a_colleagues_ticket() {
+    let h = Harness::new();
+    escalate(&h).await;
+    h.say(ALICE, "/claim 1").await;
+    let asked = h.say(BOB, "/takeover 1").await;
+    assert_eq!(
+        to(&asked, &BOB),
+        [HandoffText::ReleaseRequested {
+            ticket: 1,
+            holder: "alice".into()
+        }
+        .render(Language::En)
+        .as_str()]
+    );
+    assert_eq!(
+        h.store.ticket(1).unwrap().unwrap().assignee.as_deref(),
+        Some("alice"),
+        "an agent cannot take it alone"
+    );
+    let refused = h.say(BOB, "/transfer 1 bob").await;
+    assert!(to(&refused, &BOB)[0].contains("Only alice"), "{refused:?}");
+    // alice sees the request with a Release button, and presses it.
+    let alice = ALICE.address();
+    let request = asked.to(&alice).next().expect("the holder is asked");
+    assert!(request.text.contains("bob asks to take over ticket #1"));
+    let release = request.buttons[0].data.clone();
+    let released = h.send(ALICE, Body::Button(release)).await;
+    assert!(
+        to(&released, &BOB)
+            .iter()
+            .any(|t| t.contains("now with bob")),
+        "bob is told: {released:?}"
     );
     assert_eq!(
         h.store.ticket(1).unwrap().unwrap().assignee.as_deref(),
         Some("bob")
     );
-    // Olivia's next message goes to bob now, not to alice.
-    let relayed = h.say(OLIVIA, "any news?").await;
-    assert!(to(&relayed, &BOB).iter().any(|t| t.contains("any news?")));
-    assert!(to(&relayed, &ALICE).is_empty());
 }
 
 #[tokio::test]
@@ -197,8 +238,8 @@ async fn ticket_lists_sort_by_priority_and_name_the_customer_and_help_lists_the_
             "agent help has {command}"
         );
     }
-    assert!(!to(&agent, &BOB)[0].contains("/transfer"));
-    assert!(to(&manager, &ALICE)[0].contains("/transfer"));
+    assert!(to(&agent, &BOB)[0].contains("/transfer"));
+    assert!(!to(&agent, &BOB)[0].contains("/kpi"));
     assert!(to(&manager, &ALICE)[0].contains("/kpi"));
 }
 
