@@ -10,6 +10,7 @@ macro_rules! outln {
     }};
 }
 
+mod erasure;
 mod tickets;
 
 use std::io::IsTerminal;
@@ -98,6 +99,10 @@ enum Command {
     Restore {
         /// Directory holding a backup made by `crmbot backup`.
         dir: PathBuf,
+        /// The erasure ledger to re-apply (default: the one beside the store,
+        /// `<store>.erasures.jsonl`).
+        #[arg(long)]
+        erasures: Option<PathBuf>,
     },
     /// Check every record and index of the store and report problems.
     Verify {
@@ -404,9 +409,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run => run_cmd(settings, clock),
         Command::Import { what } => import_cmd(settings, clock, what),
         Command::Export { customer, out } => export_cmd(settings, customer, out),
-        Command::Erase { customer, yes } => erase_cmd(settings, clock, customer, yes),
+        Command::Erase { customer, yes } => erasure::erase(settings, clock, customer, yes),
         Command::Backup { dir } => backup_cmd(settings, dir),
-        Command::Restore { dir } => restore_cmd(settings, dir),
+        Command::Restore { dir, erasures } => erasure::restore(settings, clock, dir, erasures),
         Command::Verify { json } => verify_cmd(settings, json),
         Command::Tickets {
             state,
@@ -732,38 +737,6 @@ fn export_cmd(settings: Settings, id: u64, out: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn erase_cmd(settings: Settings, clock: Arc<dyn Clock>, id: u64, yes: bool) -> Result<()> {
-    let store = app::open_store(&settings)?;
-    if store.customer(CustomerId(id))?.is_none() {
-        bail!(
-            "there is no customer {id} in {}",
-            settings.store.path.display()
-        );
-    }
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            bail!("erasing customer {id} needs confirmation: pass --yes");
-        }
-        eprint!(
-            "Erase the personal data and messages of customer {id}? This cannot be undone. Type the id to confirm: "
-        );
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if answer.trim() != id.to_string() {
-            bail!("not confirmed; nothing was erased");
-        }
-    }
-    let report = store
-        .erase_customer(CustomerId(id), "operator", clock.now())?
-        .context("the customer disappeared while erasing")?;
-    outln!(
-        "Erased customer {id}: personal data removed, {} message texts removed, {} chat identities unlinked. The audit log records it.",
-        report.message_texts_removed,
-        report.identities_unlinked
-    );
-    Ok(())
-}
-
 fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
     let store = match app::open_store(&settings) {
         Ok(store) => store,
@@ -781,18 +754,6 @@ fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
         report.trees,
         report.file.display(),
         report.bytes
-    );
-    Ok(())
-}
-
-fn restore_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
-    let options = app::store_options(&settings)?;
-    let (_store, report) = crmbot::store::Store::restore(&dir, &options)?;
-    outln!(
-        "Restored {} records in {} trees into {}.",
-        report.records,
-        report.trees,
-        settings.store.path.display()
     );
     Ok(())
 }

@@ -157,6 +157,18 @@ pub fn import_customer_rows(
             None => None,
         };
         let result = row_to_customer(fields, existing.as_ref(), now).and_then(|c| {
+            if store
+                .is_erased(c.id, c.email.as_deref())
+                .map_err(|e| ("-".into(), e.to_string()))?
+            {
+                return Err((
+                    "id".into(),
+                    format!(
+                        "customer {} was erased; an erased customer is not imported again",
+                        c.id
+                    ),
+                ));
+            }
             if !ids_in_file.insert(c.id) {
                 return Err((
                     "id".into(),

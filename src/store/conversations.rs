@@ -36,4 +36,12 @@ impl Store {
             .insert(conversation_key(channel, chat), encode(state))?;
         Ok(())
     }
+
+    /// Forgets a conversation's state (erasure).
+    pub fn remove_conversation(&self, channel: Channel, chat: &str) -> Result<()> {
+        self.inner
+            .conversations
+            .remove(conversation_key(channel, chat))?;
+        Ok(())
+    }
 }

@@ -234,6 +234,16 @@ impl Store {
             .collect()
     }
 
+    /// Removes a ticket's transcript and internal notes (erasure of its customer).
+    pub fn forget_ticket_texts(&self, ticket: TicketId) -> Result<()> {
+        let tree = &self.inner.handoff;
+        tree.remove(transcript_key(ticket))?;
+        for item in tree.scan_prefix(note_prefix(ticket)) {
+            tree.remove(item?.0)?;
+        }
+        Ok(())
+    }
+
     /// Stores a resolved ticket's transcript.
     pub fn put_transcript(&self, ticket: TicketId, text: &str) -> Result<()> {
         self.inner

@@ -25,6 +25,7 @@ mod backup;
 mod commit;
 mod conversations;
 mod customers;
+pub mod erasure;
 mod events;
 pub mod handoff;
 mod interactions;

@@ -10,6 +10,7 @@ mod conversation;
 mod crash;
 mod data;
 mod discord;
+mod erasure;
 mod fakes;
 mod handoff;
 mod hardening;
