@@ -145,7 +145,10 @@ async fn an_erased_customer_leaves_no_trace_on_disk_is_not_reimported_and_stays_
     }
     let tickets = run(&store, &["tickets", "--json"]);
     let tickets: serde_json::Value = serde_json::from_slice(&tickets.stdout).unwrap();
-    assert_eq!(tickets[0]["state"], "resolved", "their ticket is closed: {tickets}");
+    assert_eq!(
+        tickets[0]["state"], "resolved",
+        "their ticket is closed: {tickets}"
+    );
     let verify = run(&store, &["verify"]);
     assert!(String::from_utf8_lossy(&verify.stdout).contains("No problems found"));
 }
