@@ -41,7 +41,8 @@ fn main() {
         ..Default::default()
     };
     let t = Instant::now();
-    let report = import::import_events(&store, &path, &options, &mut |_| {}).expect("import");
+    let report = import::import_events(&store, &path, &options, chrono::Utc::now(), &mut |_| {})
+        .expect("import");
     let elapsed = t.elapsed();
     assert_eq!(report.imported as usize, rows);
     println!(
@@ -51,7 +52,8 @@ fn main() {
         store.size_on_disk().unwrap_or(0) / 1_000_000
     );
     let t = Instant::now();
-    let again = import::import_events(&store, &path, &options, &mut |_| {}).expect("re-import");
+    let again = import::import_events(&store, &path, &options, chrono::Utc::now(), &mut |_| {})
+        .expect("re-import");
     println!(
         "re-import of the same file: {} new, {} already present, {:.1} s",
         again.imported,

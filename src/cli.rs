@@ -661,6 +661,7 @@ fn import_cmd(settings: Settings, clock: Arc<dyn Clock>, what: ImportWhat) -> Re
         skip_bad: args.skip_bad,
         create_customers: args.create_customers,
         columns,
+        limits: settings.import.clone(),
     };
     let store = app::open_store(&settings)?;
     let bar = if std::io::stderr().is_terminal() {
@@ -681,7 +682,7 @@ fn import_cmd(settings: Settings, clock: Arc<dyn Clock>, what: ImportWhat) -> Re
     let report = if is_customers {
         import::import_customers(&store, &args.file, &options, clock.now(), &mut progress)?
     } else {
-        import::import_events(&store, &args.file, &options, &mut progress)?
+        import::import_events(&store, &args.file, &options, clock.now(), &mut progress)?
     };
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -937,13 +938,9 @@ fn retention_cmd(settings: Settings, clock: Arc<dyn Clock>) -> Result<()> {
 
 /// Asks the running `crmbot run` (which holds the store) for a consistent backup.
 fn backup_through_running_bot(settings: &Settings, dir: &std::path::Path) -> Result<()> {
-    let token = std::env::var("CRMBOT_API_TOKENS")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .find(|t| !t.is_empty())
-        .map(str::to_owned)
-        .context("the store is in use by crmbot run; set CRMBOT_API_TOKENS so the backup can go through its HTTP API")?;
+    let token = crmbot::api::ApiTokens::from_env()?
+        .secret_with(crmbot::api::Scope::Admin)
+        .context("the store is in use by crmbot run; set CRMBOT_API_TOKENS with an admin token (admin:SECRET) so the backup can go through its HTTP API")?;
     let dir = std::path::absolute(dir).context("resolving the backup directory")?;
     let root =
         std::path::absolute(&settings.http.backup_root).context("resolving http.backup_root")?;

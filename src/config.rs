@@ -59,6 +59,8 @@ pub struct Settings {
     pub book: crate::book::BookSettings,
     /// The shop's policy for actions in chat (return window) and the backend that does them.
     pub actions: crate::actions::ActionSettings,
+    /// Bounds on imported amounts, quantities, dates and fields.
+    pub import: crate::import::ImportLimits,
 }
 
 impl Default for Settings {
@@ -82,6 +84,7 @@ impl Default for Settings {
             identity: IdentitySettings::default(),
             book: crate::book::BookSettings::default(),
             actions: crate::actions::ActionSettings::default(),
+            import: crate::import::ImportLimits::default(),
         }
     }
 }

@@ -59,6 +59,8 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("the {0} adapter stopped unexpectedly")]
     Crashed(&'static str),
+    #[error(transparent)]
+    ApiTokens(#[from] crate::api::TokenError),
     #[error("the HTTP API cannot listen on {addr} (http.bind): {source}")]
     Http {
         addr: std::net::SocketAddr,
@@ -148,11 +150,12 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
     // Bound before anything starts, so a busy port is a clean start-up error.
     let http = match settings.http.enabled {
         true => {
+            let tokens = crate::api::ApiTokens::from_env()?;
             let addr = settings.http.bind;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|source| RunError::Http { addr, source })?;
-            Some((addr, listener))
+            Some((addr, listener, tokens))
         }
         false => None,
     };
@@ -180,6 +183,14 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
         outboxes.push(Outbox::new(
             Channel::Console,
             outlet,
+            Rate::new(1000, Duration::from_secs(1)),
+        ));
+    }
+    let mailbox = Arc::new(crate::channels::http_mailbox::HttpMailbox::default());
+    if http.is_some() {
+        outboxes.push(Outbox::new(
+            Channel::Http,
+            mailbox.clone(),
             Rate::new(1000, Duration::from_secs(1)),
         ));
     }
@@ -266,8 +277,9 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
             Ok(())
         });
     }
-    if let Some((addr, listener)) = http {
-        let state = crate::api::ApiState::new(engine.clone(), crate::api::ApiTokens::from_env());
+    if let Some((addr, listener, tokens)) = http {
+        let state = crate::api::ApiState::new(engine.clone(), tokens)
+            .with_delivery(router.clone(), mailbox);
         let mut shutdown = stop.subscribe();
         adapters.spawn(async move {
             crate::api::serve(listener, state, async move { stopped(&mut shutdown).await })

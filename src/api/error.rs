@@ -10,6 +10,8 @@ use crate::import::RowError;
 #[derive(Debug)]
 pub enum ApiError {
     Unauthorized,
+    /// The token is valid but lacks the route's scope.
+    Forbidden(super::Scope),
     NotFound(String),
     BadRequest(String),
     /// The body is larger than the configured limit.
@@ -28,6 +30,13 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "a valid bearer token is required (Authorization: Bearer TOKEN)".into(),
+            ),
+            ApiError::Forbidden(scope) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "this token lacks the {scope} scope (CRMBOT_API_TOKENS entry {scope}:SECRET)"
+                ),
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone()),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),

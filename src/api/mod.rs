@@ -2,13 +2,14 @@
 //! customer lookups, the at-risk list, an HTTP chat channel, health and Prometheus metrics.
 //!
 //! Every `/api/v1` route needs a bearer token from `CRMBOT_API_TOKENS` (compared in
-//! constant time). Bodies are limited in size; errors are JSON with a stable `code`. An
+//! constant time) holding the route's scope (see `tokens`). Bodies are limited in size; errors are JSON with a stable `code`. An
 //! ingest is answered only after it is durable; an `Idempotency-Key` (scoped to the token
 //! and the endpoint, bound to a hash of the body) makes a retried request return the first
 //! answer instead of importing again, and another body under a used key is refused (422).
 
 mod error;
 mod routes;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,11 +18,13 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 
+use crate::channels::http_mailbox::HttpMailbox;
+use crate::channels::router::Router as ChannelRouter;
 use crate::engine::Engine;
 
 pub use error::ApiError;
+pub use tokens::{ApiTokens, Refusal, Scope, TokenError};
 
 /// HTTP settings.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -49,44 +52,6 @@ impl Default for HttpSettings {
     }
 }
 
-/// Bearer tokens accepted by the API, from `CRMBOT_API_TOKENS` (comma-separated).
-#[derive(Clone, Default)]
-pub struct ApiTokens(Vec<Vec<u8>>);
-
-impl ApiTokens {
-    pub fn new(tokens: impl IntoIterator<Item = String>) -> Self {
-        ApiTokens(
-            tokens
-                .into_iter()
-                .map(|t| t.trim().as_bytes().to_vec())
-                .filter(|t| !t.is_empty())
-                .collect(),
-        )
-    }
-
-    pub fn from_env() -> Self {
-        Self::new(
-            std::env::var("CRMBOT_API_TOKENS")
-                .unwrap_or_default()
-                .split(',')
-                .map(str::to_owned),
-        )
-    }
-
-    /// Whether `presented` is one of the tokens; every comparison takes the same time.
-    pub fn accepts(&self, presented: &[u8]) -> bool {
-        self.0.iter().fold(0u8, |found, t| {
-            found | t.as_slice().ct_eq(presented).unwrap_u8()
-        }) == 1
-    }
-}
-
-impl std::fmt::Debug for ApiTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ApiTokens({} tokens)", self.0.len())
-    }
-}
-
 /// What the handlers share.
 #[derive(Clone)]
 pub struct ApiState {
@@ -95,6 +60,11 @@ pub struct ApiState {
     /// Held from the look-up of an idempotency key to the storing of its answer, so two
     /// concurrent requests with one key import once.
     pub idempotency: Arc<tokio::sync::Mutex<()>>,
+    /// Where the engine's messages to other chats go (a ticket opened over HTTP chat
+    /// reaches the staff channels like any other).
+    pub router: ChannelRouter,
+    /// Messages for HTTP chat users said later than the immediate answer.
+    pub mailbox: Arc<HttpMailbox>,
 }
 
 impl ApiState {
@@ -103,23 +73,54 @@ impl ApiState {
             engine,
             tokens: Arc::new(tokens),
             idempotency: Arc::default(),
+            router: ChannelRouter::default(),
+            mailbox: Arc::default(),
         }
+    }
+
+    /// Delivers what the HTTP chat causes elsewhere through `router`, whose `http` outbox
+    /// is `mailbox` (see [`HttpMailbox`]).
+    pub fn with_delivery(mut self, router: ChannelRouter, mailbox: Arc<HttpMailbox>) -> ApiState {
+        self.router = router;
+        self.mailbox = mailbox;
+        self
     }
 }
 
 /// The API's routes.
 pub fn router(state: ApiState) -> Router {
     let limit = state.engine.deps().settings.http.max_body_bytes;
-    let api = Router::new()
-        .route("/events", post(routes::post_events))
-        .route("/customers", post(routes::post_customers))
-        .route("/customers/{id}", get(routes::get_customer))
-        .route("/at-risk", get(routes::get_at_risk))
-        .route("/chat", post(routes::post_chat))
-        .route("/admin/backup", post(routes::post_backup))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+    let gated = |scope: Scope, routes: Router<ApiState>| {
+        routes.route_layer(axum::middleware::from_fn_with_state(
+            routes::Gate {
+                state: state.clone(),
+                scope,
+            },
             routes::require_token,
+        ))
+    };
+    let api = Router::new()
+        .merge(gated(
+            Scope::Ingest,
+            Router::new()
+                .route("/events", post(routes::post_events))
+                .route("/customers", post(routes::post_customers)),
+        ))
+        .merge(gated(
+            Scope::Read,
+            Router::new()
+                .route("/customers/{id}", get(routes::get_customer))
+                .route("/at-risk", get(routes::get_at_risk)),
+        ))
+        .merge(gated(
+            Scope::Chat,
+            Router::new()
+                .route("/chat", post(routes::post_chat))
+                .route("/chat/{user_id}", get(routes::get_chat)),
+        ))
+        .merge(gated(
+            Scope::Admin,
+            Router::new().route("/admin/backup", post(routes::post_backup)),
         ));
     Router::new()
         .nest("/api/v1", api)
@@ -140,17 +141,4 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_match_exactly() {
-        let tokens = ApiTokens::new(["alpha".to_owned(), " beta ".to_owned(), String::new()]);
-        assert!(tokens.accepts(b"alpha") && tokens.accepts(b"beta"));
-        assert!(!tokens.accepts(b"alph") && !tokens.accepts(b"alphaa") && !tokens.accepts(b""));
-        assert!(!ApiTokens::default().accepts(b""));
-    }
 }

@@ -13,13 +13,20 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiState};
+use super::{ApiError, ApiState, Refusal, Scope};
 use crate::domain::{Channel, CustomerId};
 use crate::engine::{Body as MessageBody, Inbound, Sender};
 use crate::import::{self, ImportOptions, ImportReport, Rows};
 
+/// A group of routes and the scope its callers' token must hold.
+#[derive(Clone)]
+pub struct Gate {
+    pub state: ApiState,
+    pub scope: Scope,
+}
+
 pub async fn require_token(
-    State(state): State<ApiState>,
+    State(gate): State<Gate>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -30,10 +37,11 @@ pub async fn require_token(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().as_bytes().to_vec())
         .unwrap_or_default();
-    if !state.tokens.accepts(&presented) {
-        return Err(ApiError::Unauthorized);
+    match gate.state.tokens.check(&presented, gate.scope) {
+        Ok(()) => Ok(next.run(request).await),
+        Err(Refusal::Unknown) => Err(ApiError::Unauthorized),
+        Err(Refusal::Lacks(scope)) => Err(ApiError::Forbidden(scope)),
     }
-    Ok(next.run(request).await)
 }
 
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
@@ -124,14 +132,18 @@ async fn ingest(
     }
     let now = state.engine.deps().clock.now();
     let import_store = store.clone();
+    let limits = state.engine.deps().settings.import.clone();
     let _working = state.engine.deps().quiesce.read().await;
     let report: ImportReport = tokio::task::spawn_blocking(move || {
-        let options = ImportOptions::default();
+        let options = ImportOptions {
+            limits,
+            ..Default::default()
+        };
         let source = Path::new("request");
         if customers {
             import::import_customer_rows(&import_store, source, &rows, &options, now, &mut |_| {})
         } else {
-            import::import_event_rows(&import_store, source, &rows, &options, &mut |_| {})
+            import::import_event_rows(&import_store, source, &rows, &options, now, &mut |_| {})
         }
     })
     .await
@@ -257,13 +269,39 @@ pub async fn post_chat(
             origin: Default::default(),
         })
         .await;
-    let replies: Vec<Value> = outcome
+    let (mine, elsewhere): (Vec<_>, Vec<_>) = outcome
         .messages
-        .iter()
-        .filter(|m| m.to.channel == Channel::Http && m.to.chat == request.user_id)
-        .map(|m| json!({ "text": m.text, "buttons": m.buttons }))
+        .into_iter()
+        .partition(|m| m.to.channel == Channel::Http && m.to.chat == request.user_id);
+    state.router.post_outcome(crate::engine::Outcome {
+        messages: elsewhere,
+    });
+    let mut replies: Vec<Value> = state
+        .mailbox
+        .take(&request.user_id)
+        .into_iter()
+        .map(|w| json!({ "text": w.text, "buttons": w.buttons }))
         .collect();
+    replies.extend(
+        mine.iter()
+            .map(|m| json!({ "text": m.text, "buttons": m.buttons })),
+    );
     Ok(Json(json!({ "replies": replies })))
+}
+
+/// What was said to an HTTP chat user since they last asked (a person's reply to their
+/// ticket, the satisfaction question), oldest first; each message is returned once.
+pub async fn get_chat(
+    State(state): State<ApiState>,
+    UrlPath(user_id): UrlPath<String>,
+) -> Json<Value> {
+    let messages: Vec<Value> = state
+        .mailbox
+        .take(&user_id)
+        .into_iter()
+        .map(|w| json!({ "text": w.text, "buttons": w.buttons }))
+        .collect();
+    Json(json!({ "messages": messages }))
 }
 
 #[derive(Debug, Deserialize)]

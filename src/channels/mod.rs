@@ -5,5 +5,6 @@
 pub mod code_sink;
 pub mod console;
 pub mod discord;
+pub mod http_mailbox;
 pub mod router;
 pub mod telegram;

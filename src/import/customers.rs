@@ -11,8 +11,8 @@ use super::{
     BAD_ROW, Fields, ImportError, ImportOptions, ImportReport, RowError, Rows, is_json_lines,
     parse_time, read_csv, read_file, read_json_lines,
 };
-use crate::domain::{Consent, Customer, CustomerId, Language, Plan};
-use crate::store::Store;
+use crate::domain::{Consent, Customer, CustomerId, Language, Plan, normalize_email};
+use crate::store::{AuditEntry, Store};
 
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s]+$").expect("valid email pattern"));
@@ -74,32 +74,53 @@ pub fn row_to_customer(
                 )
             })?,
     };
-    let email = match get("email") {
-        "" => None,
-        e if EMAIL.is_match(e) => Some(e.to_lowercase()),
-        e => return Err(bad("email", format!("not an email address: {e:?}"))),
+    // A column that is absent or empty keeps the stored value: an import or an API call
+    // changes the fields it names and nothing else.
+    let given = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
+    let email = match given("email") {
+        None => existing.and_then(|c| c.email.clone()),
+        Some(e) => {
+            let canonical = normalize_email(e);
+            if !EMAIL.is_match(&canonical) {
+                return Err(bad("email", format!("not an email address: {e:?}")));
+            }
+            Some(canonical)
+        }
     };
-    let language = match get("language").to_lowercase().as_str() {
-        "" | "en" | "english" => Language::En,
-        "zh" | "cn" | "chinese" | "中文" => Language::Zh,
-        other => return Err(bad("language", format!("expected en or zh, got {other:?}"))),
+    let language = match given("language").map(str::to_lowercase).as_deref() {
+        None => existing.map(|c| c.language).unwrap_or(Language::En),
+        Some("en" | "english") => Language::En,
+        Some("zh" | "cn" | "chinese" | "中文") => Language::Zh,
+        Some(other) => return Err(bad("language", format!("expected en or zh, got {other:?}"))),
     };
-    let plan = parse_plan(get("plan")).map_err(|r| bad("plan", r))?;
-    let created = match get("created") {
-        "" => existing.map(|c| c.created).unwrap_or(now),
-        t => parse_time(t).map_err(|r| bad("created", r))?,
+    let plan = match given("plan") {
+        None => existing.map(|c| c.plan).unwrap_or(Plan::None),
+        Some(p) => parse_plan(p).map_err(|r| bad("plan", r))?,
     };
-    let marketing = parse_bool(get("marketing")).map_err(|r| bad("marketing", r))?;
-    let attributes = fields
-        .iter()
-        .filter(|(k, v)| {
-            !KNOWN.contains(&k.as_ref()) && !k.starts_with('\0') && !v.trim().is_empty()
-        })
-        .map(|(k, v)| (k.to_string(), v.trim().to_owned()))
-        .collect();
+    let created = match given("created") {
+        None => existing.map(|c| c.created).unwrap_or(now),
+        Some(t) => parse_time(t).map_err(|r| bad("created", r))?,
+    };
+    let marketing = match given("marketing") {
+        None => existing.is_some_and(|c| c.consent.marketing),
+        Some(m) => parse_bool(m).map_err(|r| bad("marketing", r))?,
+    };
+    let name = match given("name") {
+        None => existing.map(|c| c.name.clone()).unwrap_or_default(),
+        Some(n) => n.to_owned(),
+    };
+    let mut attributes = existing.map(|c| c.attributes.clone()).unwrap_or_default();
+    attributes.extend(
+        fields
+            .iter()
+            .filter(|(k, v)| {
+                !KNOWN.contains(&k.as_ref()) && !k.starts_with('\0') && !v.trim().is_empty()
+            })
+            .map(|(k, v)| (k.to_string(), v.trim().to_owned())),
+    );
     Ok(Customer {
         id: CustomerId(id),
-        name: get("name").to_owned(),
+        name,
         email,
         language,
         plan,
@@ -112,6 +133,48 @@ pub fn row_to_customer(
         erased: existing.is_some_and(|c| c.erased),
         attributes,
     })
+}
+
+/// What an update changed, for the audit log: field names, and the before and after of
+/// the plan and the marketing consent (never the name or the email themselves).
+fn describe_changes(before: &Customer, after: &Customer) -> String {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let mut changes = Vec::new();
+    if before.name != after.name {
+        changes.push("name".to_owned());
+    }
+    if before.email != after.email {
+        changes.push("email".to_owned());
+    }
+    if before.language != after.language {
+        changes.push(format!(
+            "language {} → {}",
+            before.language.as_str(),
+            after.language.as_str()
+        ));
+    }
+    if before.plan != after.plan {
+        changes.push(format!("plan {:?} → {:?}", before.plan, after.plan).to_lowercase());
+    }
+    if before.created != after.created {
+        changes.push("created".to_owned());
+    }
+    if before.consent.marketing != after.consent.marketing {
+        changes.push(format!(
+            "marketing consent {} → {}",
+            yes_no(before.consent.marketing),
+            yes_no(after.consent.marketing)
+        ));
+    }
+    let mut attributes: Vec<&str> = after
+        .attributes
+        .iter()
+        .filter(|(k, v)| before.attributes.get(*k) != Some(v))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    attributes.sort_unstable();
+    changes.extend(attributes.into_iter().map(|k| format!("attribute {k}")));
+    changes.join(", ")
 }
 
 /// Imports customers from a CSV or JSON-lines file.
@@ -145,7 +208,7 @@ pub fn import_customer_rows(
         rows: rows.records.len() as u64,
         ..Default::default()
     };
-    let mut valid: Vec<Customer> = Vec::new();
+    let mut valid: Vec<(Customer, Option<Customer>)> = Vec::new();
     let mut ids_in_file = HashSet::new();
     let mut emails_in_file: HashMap<String, CustomerId> = HashMap::new();
     for (line, fields) in &rows.records {
@@ -156,48 +219,53 @@ pub fn import_customer_rows(
             Some(id) => store.customer(CustomerId(id))?,
             None => None,
         };
-        let result = row_to_customer(fields, existing.as_ref(), now).and_then(|c| {
-            if store
-                .is_erased(c.id, c.email.as_deref())
-                .map_err(|e| ("-".into(), e.to_string()))?
-            {
-                return Err((
-                    "id".into(),
-                    format!(
-                        "customer {} was erased; an erased customer is not imported again",
-                        c.id
-                    ),
-                ));
-            }
-            if !ids_in_file.insert(c.id) {
-                return Err((
-                    "id".into(),
-                    format!("customer {} appears twice in the file", c.id),
-                ));
-            }
-            if let Some(email) = &c.email {
-                if let Some(other) = emails_in_file.insert(email.clone(), c.id) {
-                    return Err((
-                        "email".into(),
-                        format!("{email} is also given to customer {other}"),
-                    ));
-                }
-                if let Some(owner) = store
-                    .customer_by_email(email)
+        let result = options
+            .limits
+            .check_fields(fields)
+            .and_then(|()| row_to_customer(fields, existing.as_ref(), now))
+            .and_then(|c| {
+                options.limits.check_time("created", c.created, now)?;
+                if store
+                    .is_erased(c.id, c.email.as_deref())
                     .map_err(|e| ("-".into(), e.to_string()))?
-                    && owner.id != c.id
                 {
                     return Err((
-                        "email".into(),
-                        format!("{email} already belongs to customer {}", owner.id),
+                        "id".into(),
+                        format!(
+                            "customer {} was erased; an erased customer is not imported again",
+                            c.id
+                        ),
                     ));
                 }
-            }
-            Ok(c)
-        });
+                if !ids_in_file.insert(c.id) {
+                    return Err((
+                        "id".into(),
+                        format!("customer {} appears twice in the file", c.id),
+                    ));
+                }
+                if let Some(email) = &c.email {
+                    if let Some(other) = emails_in_file.insert(email.clone(), c.id) {
+                        return Err((
+                            "email".into(),
+                            format!("{email} is also given to customer {other}"),
+                        ));
+                    }
+                    if let Some(owner) = store
+                        .customer_by_email(email)
+                        .map_err(|e| ("-".into(), e.to_string()))?
+                        && owner.id != c.id
+                    {
+                        return Err((
+                            "email".into(),
+                            format!("{email} already belongs to customer {}", owner.id),
+                        ));
+                    }
+                }
+                Ok(c)
+            });
         match result {
             Ok(c) if existing.as_ref() == Some(&c) => report.already_present += 1,
-            Ok(c) => valid.push(c),
+            Ok(c) => valid.push((c, existing)),
             Err((column, reason)) => report.bad_rows.push(RowError {
                 row: *line,
                 column,
@@ -208,8 +276,18 @@ pub fn import_customer_rows(
     if !report.bad_rows.is_empty() && !options.skip_bad {
         return Ok(report);
     }
-    for (i, customer) in valid.iter().enumerate() {
+    let actor = format!("import:{}", source.display());
+    for (i, (customer, before)) in valid.iter().enumerate() {
         store.put_customer(customer)?;
+        if let Some(before) = before {
+            store.audit(&AuditEntry {
+                at: now,
+                actor: actor.clone(),
+                action: "customer.update".into(),
+                subject: format!("customer:{}", customer.id),
+                detail: describe_changes(before, customer),
+            })?;
+        }
         if i % 1000 == 999 {
             progress(i as u64 + 1);
         }

@@ -281,6 +281,7 @@ pub fn import_events(
     store: &Store,
     path: &Path,
     options: &ImportOptions,
+    now: DateTime<Utc>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
     let bytes = read_file(path)?;
@@ -290,7 +291,7 @@ pub fn import_events(
         read_csv(path, &bytes, &options.columns)?
     };
     drop(bytes);
-    import_event_rows(store, path, &rows, options, progress)
+    import_event_rows(store, path, &rows, options, now, progress)
 }
 
 /// Validates and imports rows already read (from a file or an HTTP request body).
@@ -299,6 +300,7 @@ pub fn import_event_rows(
     source: &Path,
     rows: &Rows,
     options: &ImportOptions,
+    now: DateTime<Utc>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport {
@@ -311,7 +313,12 @@ pub fn import_event_rows(
     let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
     let mut valid: Vec<NewEvent> = Vec::with_capacity(rows.records.len());
     for (line, fields) in &rows.records {
-        let parsed = row_to_event(fields).and_then(|(source_id, event)| {
+        let parsed = options
+            .limits
+            .check_fields(fields)
+            .and_then(|()| row_to_event(fields))
+            .and_then(|(source_id, event)| {
+            options.limits.check_event(&event, now)?;
             let exists = known.contains(&event.customer)
                 || (!to_create.contains_key(&event.customer)
                     && store

@@ -9,6 +9,7 @@
 mod columns;
 mod customers;
 mod events;
+mod limits;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -22,6 +23,7 @@ use thiserror::Error;
 pub use columns::{ColumnMap, Preset};
 pub use customers::{import_customer_rows, import_customers, row_to_customer};
 pub use events::{import_event_rows, import_events, row_to_event};
+pub use limits::ImportLimits;
 
 /// One bad row: where and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,6 +87,8 @@ pub struct ImportOptions {
     pub create_customers: bool,
     /// Renamed columns (target ← source), from `--map` and `--preset`.
     pub columns: ColumnMap,
+    /// Bounds on amounts, quantities, dates and fields (`[import]`).
+    pub limits: ImportLimits,
 }
 
 /// One row: field name → value. Names are shared (`Arc<str>`) so a million rows do not
@@ -164,6 +168,15 @@ pub fn read_csv(path: &Path, bytes: &[u8], map: &ColumnMap) -> Result<Rows, Impo
                 .to_owned()
         })
         .collect::<Vec<_>>();
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = headers.iter().find(|h| !seen.insert(h.as_str())) {
+        return Err(ImportError::Columns {
+            path: path.to_owned(),
+            message: format!(
+                "the header names the column {twice:?} twice; which one holds the value is unclear, so nothing was imported"
+            ),
+        });
+    }
     let names: Vec<Arc<str>> = headers.iter().map(|h| Arc::from(h.as_str())).collect();
     map.check_sources(&headers)
         .map_err(|message| ImportError::Columns {

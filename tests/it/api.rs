@@ -25,7 +25,15 @@ impl Drop for Server {
 
 async fn start() -> Server {
     let harness = Harness::new();
-    let (base, stop) = serve_engine(harness.engine.clone(), &["s3cret"]).await;
+    let (base, stop) = serve_engine(
+        harness.engine.clone(),
+        &[
+            "ingest+read+chat+admin:s3cret",
+            "ingest:shop-sync",
+            "everyday",
+        ],
+    )
+    .await;
     Server {
         base,
         harness,
@@ -40,10 +48,7 @@ async fn serve_engine(
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = ApiState::new(
-        engine,
-        ApiTokens::new(tokens.iter().map(|t| (*t).to_owned())),
-    );
+    let state = ApiState::new(engine, ApiTokens::parse(tokens).unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(api::serve(listener, state, async {
         let _ = stopped.await;
@@ -382,4 +387,73 @@ async fn a_backup_goes_only_into_the_backup_root_and_only_its_owner_reads_it() {
         let mode = file.unwrap().metadata().unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "{mode:o}");
     }
+}
+
+#[tokio::test]
+async fn each_token_does_only_what_its_scopes_allow() {
+    let s = start().await;
+    let send = |token: &'static str, method: reqwest::Method, path: &str, body: Value| {
+        client()
+            .request(method, format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let event = json!({"customer_id": 42, "at": "2026-11-20T10:00:00Z", "kind": "purchase", "amount": 12.5, "order_id": "SYNC-1"});
+    // The shop's sync token may ingest and nothing else.
+    let r = send("shop-sync", reqwest::Method::POST, "/api/v1/events", event)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = send(
+        "shop-sync",
+        reqwest::Method::GET,
+        "/api/v1/customers/42",
+        json!(null),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "forbidden");
+    assert!(body["error"]["message"].as_str().unwrap().contains("read"));
+    let chat = json!({"user_id": "u1", "text": "hello"});
+    let r = send(
+        "shop-sync",
+        reqwest::Method::POST,
+        "/api/v1/chat",
+        chat.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A token without named scopes reads and chats but never takes backups.
+    let r = send(
+        "everyday",
+        reqwest::Method::GET,
+        "/api/v1/customers/42",
+        json!(null),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = send("everyday", reqwest::Method::POST, "/api/v1/chat", chat)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    for token in ["everyday", "shop-sync"] {
+        let r = send(
+            token,
+            reqwest::Method::POST,
+            "/api/v1/admin/backup",
+            json!({"dir": "b1"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{token} may not back up");
+    }
+    assert!(
+        !s.harness.dir.path().join("backups").join("b1").exists(),
+        "no backup was written"
+    );
 }

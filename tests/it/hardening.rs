@@ -11,13 +11,21 @@ use crate::common::Harness;
 
 /// The HTTP API over `harness`'s engine on a loopback port.
 async fn serve(harness: &Harness) -> (String, tokio::sync::oneshot::Sender<()>) {
-    use crmbot::api::{self, ApiState, ApiTokens};
+    serve_state(api_state(harness)).await
+}
+
+fn api_state(harness: &Harness) -> crmbot::api::ApiState {
+    use crmbot::api::{ApiState, ApiTokens};
+    ApiState::new(
+        harness.engine.clone(),
+        ApiTokens::parse(["ingest+read+chat+admin:s3cret", "other"]).unwrap(),
+    )
+}
+
+async fn serve_state(state: crmbot::api::ApiState) -> (String, tokio::sync::oneshot::Sender<()>) {
+    use crmbot::api;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = ApiState::new(
-        harness.engine.clone(),
-        ApiTokens::new(["s3cret".to_owned(), "other".to_owned()]),
-    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(api::serve(listener, state, async {
         let _ = stopped.await;
@@ -189,4 +197,287 @@ async fn an_idempotency_key_is_bound_to_its_body_token_and_endpoint_and_race_fre
         assert_eq!(a.1["accepted"], 1);
     }
     assert_eq!(h.store.event_count(), before + 22);
+}
+
+/// Records what the router delivers to one channel.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, String)>>);
+
+impl crmbot::channels::router::Outlet for Recorder {
+    type Part = String;
+
+    fn split(&self, message: crmbot::engine::Outbound) -> Vec<String> {
+        vec![message.text]
+    }
+
+    fn chat_rates(&self, _chat: &str) -> Vec<crmbot::channels::router::Rate> {
+        Vec::new()
+    }
+
+    fn send<'a>(
+        &'a self,
+        chat: &'a str,
+        part: &'a String,
+    ) -> crmbot::channels::router::BoxFuture<'a, Result<(), crmbot::channels::router::DeliveryError>>
+    {
+        Box::pin(async move {
+            self.0.lock().unwrap().push((chat.to_owned(), part.clone()));
+            Ok(())
+        })
+    }
+}
+
+async fn eventually<T>(mut probe: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..200 {
+        if let Some(found) = probe() {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("did not happen within 4 s");
+}
+
+#[tokio::test]
+async fn a_ticket_opened_over_http_chat_reaches_staff_and_their_reply_comes_back() {
+    use crmbot::channels::http_mailbox::HttpMailbox;
+    use crmbot::channels::router::{Outbox, Rate, Router};
+    use crmbot::domain::Channel;
+    use std::sync::Arc;
+    let h = Harness::new();
+    let staff = Arc::new(Recorder::default());
+    let mailbox = Arc::new(HttpMailbox::default());
+    let rate = Rate::new(100, std::time::Duration::from_secs(1));
+    let router = Router::new(vec![
+        Outbox::new(Channel::Console, staff.clone(), rate),
+        Outbox::new(Channel::Http, mailbox.clone(), rate),
+    ]);
+    let (base, _stop) = serve_state(api_state(&h).with_delivery(router.clone(), mailbox)).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let reply = chat(&client, &base, "web-7", "I want to talk to a human please").await;
+    assert!(
+        reply.contains('#'),
+        "the customer is told of a ticket: {reply}"
+    );
+    // The card reaches the staff chat like a Telegram customer's would.
+    let card = eventually(|| {
+        staff
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(chat, text)| chat == "staff" && text.contains("http"))
+            .cloned()
+    })
+    .await;
+    let ticket = h.store.tickets(None).unwrap()[0].id;
+    assert!(card.1.contains(&format!("#{ticket}")), "{card:?}");
+    // A person answers; the customer's system fetches the answer.
+    let answer = h
+        .say(
+            crate::common::Who::Staff("alice"),
+            &format!("/reply {ticket} Hello, I am Alice and I can help"),
+        )
+        .await;
+    router.post_outcome(answer);
+    let messages = loop {
+        let r: Value = client
+            .get(format!("{base}/api/v1/chat/web-7"))
+            .bearer_auth("s3cret")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let messages = r["messages"].as_array().cloned().unwrap_or_default();
+        if !messages.is_empty() {
+            break messages;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(
+        messages.iter().any(|m| m["text"]
+            .as_str()
+            .unwrap()
+            .contains("I am Alice and I can help")),
+        "{messages:?}"
+    );
+    // Each message is fetched once.
+    let again: Value = client
+        .get(format!("{base}/api/v1/chat/web-7"))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["messages"], json!([]));
+}
+
+async fn post_json(client: &reqwest::Client, url: String, body: Value) -> (StatusCode, Value) {
+    let r = client
+        .post(url)
+        .bearer_auth("s3cret")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn amounts_and_dates_beyond_the_bounds_are_refused_and_nothing_is_stored() {
+    let h = Harness::new();
+    let (base, _stop) = serve(&h).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let before = h.store.event_count();
+    let url = format!("{base}/api/v1/events");
+    for (event, column, says) in [
+        (
+            json!({"customer_id": 42, "at": "2026-11-20T10:00:00Z", "kind": "purchase", "amount": 1e308, "order_id": "HUGE"}),
+            "amount",
+            "import.max_amount",
+        ),
+        (
+            json!({"customer_id": 42, "at": "9999-01-01", "kind": "purchase", "amount": 10, "order_id": "FUTURE"}),
+            "at",
+            "future",
+        ),
+        (
+            json!({"customer_id": 42, "at": "1969-07-20", "kind": "payment", "amount": 10}),
+            "at",
+            "before 1970",
+        ),
+        (
+            json!({"customer_id": 42, "at": "2026-11-20", "kind": "purchase", "amount": 10, "items": "Beans:5000000:2"}),
+            "items",
+            "import.max_quantity",
+        ),
+    ] {
+        let (status, body) = post_json(
+            &client,
+            url.clone(),
+            json!([event, {"customer_id": 43, "at": "2026-11-21", "amount": 5}]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let row = &body["error"]["rows"][0];
+        assert_eq!(row["column"], column, "{body}");
+        assert!(row["reason"].as_str().unwrap().contains(says), "{body}");
+    }
+    assert_eq!(
+        h.store.event_count(),
+        before,
+        "nothing was stored, not even the good row"
+    );
+}
+
+#[tokio::test]
+async fn a_customer_update_changes_only_the_fields_it_names_and_is_audited() {
+    use crmbot::domain::CustomerId;
+    let h = Harness::new();
+    let (base, _stop) = serve(&h).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut olivia = h.store.customer(CustomerId(42)).unwrap().unwrap();
+    olivia.consent.marketing = true;
+    h.store.put_customer(&olivia).unwrap();
+    let (status, body) = post_json(
+        &client,
+        format!("{base}/api/v1/customers"),
+        json!({"id": 42, "plan": "premium"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = h.store.customer(CustomerId(42)).unwrap().unwrap();
+    assert_eq!(after.plan, crmbot::domain::Plan::Premium);
+    assert_eq!(
+        after.email.as_deref(),
+        Some("olivia@example.com"),
+        "email kept"
+    );
+    assert_eq!(after.name, "Olivia Hall", "name kept");
+    assert!(after.consent.marketing, "consent kept");
+    let (status, _) = post_json(
+        &client,
+        format!("{base}/api/v1/customers"),
+        json!({"id": 42, "marketing": "no"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let audit = h
+        .store
+        .audit_since(crate::common::now() - Duration::days(1))
+        .unwrap();
+    let updates: Vec<&str> = audit
+        .iter()
+        .filter(|a| a.action == "customer.update" && a.subject == "customer:42")
+        .map(|a| a.detail.as_str())
+        .collect();
+    assert_eq!(
+        updates,
+        ["plan plus → premium", "marketing consent yes → no"],
+        "{audit:?}"
+    );
+}
+
+#[test]
+fn import_refuses_duplicate_columns_escapes_and_look_alike_emails() {
+    let h = Harness::new();
+    drop(h.engine);
+    let store_path = h.dir.path().join("store");
+    drop(h.store);
+    let dir = h.dir;
+    let import = |name: &str, text: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        crate::common::crmbot(&store_path)
+            .args(["import", "customers"])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let twice = import(
+        "twice.csv",
+        "id,email,email\n45,a@example.com,b@example.com\n",
+    );
+    assert!(!twice.status.success());
+    assert!(
+        String::from_utf8_lossy(&twice.stderr).contains("\"email\" twice"),
+        "{}",
+        String::from_utf8_lossy(&twice.stderr)
+    );
+    let escape = import("escape.csv", "id,name\n45,\"Eve\u{1b}[2J\"\n");
+    let out = String::from_utf8_lossy(&escape.stdout).into_owned()
+        + &String::from_utf8_lossy(&escape.stderr);
+    assert!(!escape.status.success());
+    assert!(
+        out.contains("row 2, column name") && out.contains("U+001B"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'), "the escape is not printed raw");
+    let long = import("long.csv", &format!("id,name\n45,{}\n", "x".repeat(5000)));
+    let out =
+        String::from_utf8_lossy(&long.stdout).into_owned() + &String::from_utf8_lossy(&long.stderr);
+    assert!(out.contains("5000 characters"), "{out}");
+    // Olivia's address with a zero-width space and full-width letters is still hers.
+    let lookalike = import(
+        "lookalike.csv",
+        "id,email\n45,ｏｌｉ\u{200B}via@Example.com\n",
+    );
+    let out = String::from_utf8_lossy(&lookalike.stdout).into_owned()
+        + &String::from_utf8_lossy(&lookalike.stderr);
+    assert!(!lookalike.status.success());
+    assert!(
+        out.contains("olivia@example.com already belongs to customer 42"),
+        "{out}"
+    );
+    let store = crmbot::store::Store::open(&crmbot::store::StoreOptions::at(&store_path)).unwrap();
+    assert!(
+        store
+            .customer(crmbot::domain::CustomerId(45))
+            .unwrap()
+            .is_none(),
+        "no customer 45 was imported"
+    );
 }
