@@ -16,6 +16,8 @@ pub enum ApiError {
     BadRequest(String),
     /// The body is larger than the configured limit.
     TooLarge,
+    /// The body did not arrive within `http.body_timeout_secs`.
+    BodyTimeout,
     /// Some rows were invalid; nothing was stored.
     InvalidRows(Vec<RowError>),
     /// The Idempotency-Key was used before with another body.
@@ -44,6 +46,11 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
                 "the request body is larger than the limit".into(),
+            ),
+            ApiError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                "the request body did not arrive in time (http.body_timeout_secs)".into(),
             ),
             ApiError::InvalidRows(rows) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

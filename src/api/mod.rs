@@ -39,6 +39,9 @@ pub struct HttpSettings {
     /// `POST /api/v1/admin/backup` writes only into a new directory of this one, named by
     /// the request (letters, digits, `-`, `_`, `.`; no path).
     pub backup_root: std::path::PathBuf,
+    /// Seconds a client may take to send a whole request body (longer: 408). Headers must
+    /// arrive within 30 seconds (hyper's limit).
+    pub body_timeout_secs: u64,
 }
 
 impl Default for HttpSettings {
@@ -48,6 +51,7 @@ impl Default for HttpSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
             backup_root: std::path::PathBuf::from("backups"),
+            body_timeout_secs: 10,
         }
     }
 }

@@ -54,13 +54,34 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
+/// A request body read within `http.body_timeout_secs` overall (a client trickling one
+/// byte at a time is cut off) and within `http.max_body_bytes`.
+pub struct TimedBody(pub Bytes);
+
+impl axum::extract::FromRequest<ApiState> for TimedBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &ApiState) -> Result<Self, ApiError> {
+        let seconds = state.engine.deps().settings.http.body_timeout_secs.max(1);
+        match tokio::time::timeout(
+            std::time::Duration::from_secs(seconds),
+            Bytes::from_request(request, state),
+        )
+        .await
+        {
+            Err(_) => Err(ApiError::BodyTimeout),
+            Ok(body) => body_bytes(body).map(TimedBody),
+        }
+    }
+}
+
 fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
 }
 
-fn body_json(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
-    parse_json(&body_bytes(body)?)
+fn body_json(body: TimedBody) -> Result<Value, ApiError> {
+    parse_json(&body.0)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -102,12 +123,12 @@ fn scoped_key(headers: &HeaderMap, endpoint: &str, key: &str) -> String {
 async fn ingest(
     state: ApiState,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: TimedBody,
     customers: bool,
 ) -> Result<Response, ApiError> {
     let endpoint = if customers { "customers" } else { "events" };
     let key = idempotency_key(&headers)?.map(|k| scoped_key(&headers, endpoint, &k));
-    let body = body_bytes(body)?;
+    let body = body.0;
     let body_hash = hex_sha256(&body);
     let _one_at_a_time = match &key {
         Some(_) => Some(state.idempotency.lock().await),
@@ -163,7 +184,7 @@ async fn ingest(
 pub async fn post_events(
     State(state): State<ApiState>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: TimedBody,
 ) -> Result<Response, ApiError> {
     ingest(state, headers, body, false).await
 }
@@ -171,7 +192,7 @@ pub async fn post_events(
 pub async fn post_customers(
     State(state): State<ApiState>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: TimedBody,
 ) -> Result<Response, ApiError> {
     ingest(state, headers, body, true).await
 }
@@ -250,7 +271,7 @@ pub struct ChatRequest {
 
 pub async fn post_chat(
     State(state): State<ApiState>,
-    body: Result<Bytes, BytesRejection>,
+    body: TimedBody,
 ) -> Result<Json<Value>, ApiError> {
     let request: ChatRequest = serde_json::from_value(body_json(body)?)
         .map_err(|e| ApiError::BadRequest(format!("expected {{user_id, text}}: {e}")))?;
@@ -339,7 +360,7 @@ fn backup_dir(state: &ApiState, name: &str) -> Result<std::path::PathBuf, ApiErr
 /// A consistent backup while the bot runs (used by `crmbot backup` when the store is busy).
 pub async fn post_backup(
     State(state): State<ApiState>,
-    body: Result<Bytes, BytesRejection>,
+    body: TimedBody,
 ) -> Result<Json<Value>, ApiError> {
     let request: BackupRequest = serde_json::from_value(body_json(body)?)
         .map_err(|e| ApiError::BadRequest(format!("expected {{dir}}: {e}")))?;

@@ -481,3 +481,65 @@ fn import_refuses_duplicate_columns_escapes_and_look_alike_emails() {
         "no customer 45 was imported"
     );
 }
+
+#[tokio::test]
+async fn a_body_trickled_byte_by_byte_is_cut_off_at_the_body_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let store = crmbot::store::Store::open(&crmbot::store::StoreOptions::at(&path)).unwrap();
+    crate::common::seed_fixture(&store);
+    let mut settings = crate::common::settings(&path);
+    settings.http.body_timeout_secs = 1;
+    let clock = std::sync::Arc::new(crmbot::clock::FixedClock::new(crate::common::now()));
+    let engine =
+        crmbot::app::build_engine(std::sync::Arc::new(settings), store.clone(), clock).unwrap();
+    let state =
+        crmbot::api::ApiState::new(engine, crmbot::api::ApiTokens::parse(["s3cret"]).unwrap());
+    let (base, _stop) = serve_state(state).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let before = store.event_count();
+    let trickles: Vec<_> = (0..20)
+        .map(|_| {
+            let addr = addr.clone();
+            tokio::spawn(async move {
+                let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+                stream
+                    .write_all(
+                        b"POST /api/v1/events HTTP/1.1\r\nHost: crmbot\r\nAuthorization: Bearer s3cret\r\n\
+                          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+                    )
+                    .await
+                    .unwrap();
+                // One byte every 200 ms for 10 s: each is on time, the whole body never
+                // is (a server without the overall deadline would never answer).
+                let mut answer = Vec::new();
+                for _ in 0..50 {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    if stream.write_all(b" ").await.is_err() {
+                        break;
+                    }
+                    let mut buf = [0u8; 1024];
+                    if let Ok(Ok(n)) = tokio::time::timeout(
+                        std::time::Duration::from_millis(1),
+                        stream.read(&mut buf),
+                    )
+                    .await
+                    {
+                        answer.extend_from_slice(&buf[..n]);
+                        if n == 0 || answer.ends_with(b"}}") {
+                            break;
+                        }
+                    }
+                }
+                String::from_utf8_lossy(&answer).into_owned()
+            })
+        })
+        .collect();
+    for trickle in trickles {
+        let answer = trickle.await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("body_timeout"), "{answer}");
+    }
+    assert_eq!(store.event_count(), before);
+}
