@@ -139,3 +139,168 @@ fn killed_chats_keep_every_acknowledged_message_exactly_once() {
     .unwrap();
     assert_eq!(verify["problems"].as_array().unwrap().len(), 0, "{verify}");
 }
+
+/// The config of `crmbot run` serving only the HTTP API on `port`.
+fn http_only_config(dir: &std::path::Path, port: u16) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(crate::common::repo().join("config/default.toml"))
+        .unwrap()
+        .replace(
+            "[http]\nenabled = false\nbind = \"127.0.0.1:8080\"",
+            &format!("[http]\nenabled = true\nbind = \"127.0.0.1:{port}\""),
+        )
+        .replace(
+            "[channels.telegram]\nenabled = true",
+            "[channels.telegram]\nenabled = false",
+        )
+        .replace(
+            "[channels.console]\nenabled = true",
+            "[channels.console]\nenabled = false",
+        );
+    assert!(text.contains(&format!("127.0.0.1:{port}")));
+    let path = dir.join("http-only.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// 50 rounds of `crmbot run` killed with SIGKILL while HTTP ingest and HTTP chat arrive
+/// together: every event and message the API acknowledged is stored exactly once, and
+/// `verify` finds nothing wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_kills_during_http_ingest_and_chat_lose_no_acknowledged_write() {
+    const ROUNDS: u64 = 50;
+    let (dir, store) = demo_store(30);
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let (mut orders, mut messages) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let port = free_port();
+        let config = http_only_config(dir.path(), port);
+        let mut child = crmbot(&store)
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .env("CRMBOT_API_TOKENS", "s3cret")
+            .env_remove("TELOXIDE_TOKEN")
+            .env_remove("DISCORD_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        // An unoptimised build trains the intent classifier for a few seconds at start.
+        let mut up = false;
+        for _ in 0..3000 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(up, "round {round}: crmbot run did not start serving");
+        // Ingest and chat at once; the process dies after a varying number of requests,
+        // with requests in flight.
+        let budget = 4 + round % 7;
+        let ingest = {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for i in 0..budget {
+                    let order = format!("CRASH-{round}-{i}");
+                    let event = serde_json::json!({"customer_id": 7, "at": "2026-11-20T10:00:00Z", "kind": "purchase", "amount": 9.5, "order_id": order});
+                    match client
+                        .post(format!("{base}/api/v1/events"))
+                        .bearer_auth("s3cret")
+                        .json(&event)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => acked.push(order),
+                        _ => break,
+                    }
+                }
+                acked
+            })
+        };
+        let chat = {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for i in 0..budget {
+                    let text = format!("where is my parcel? (round {round}, message {i})");
+                    let body = serde_json::json!({"user_id": "crash-user", "text": text});
+                    match client
+                        .post(format!("{base}/api/v1/chat"))
+                        .bearer_auth("s3cret")
+                        .json(&body)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => acked.push(text),
+                        _ => break,
+                    }
+                }
+                acked
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(30 + (round * 37) % 250)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        orders.extend(ingest.await.unwrap());
+        messages.extend(chat.await.unwrap());
+    }
+    assert!(
+        orders.len() > ROUNDS as usize && messages.len() > ROUNDS as usize,
+        "enough writes were acknowledged to mean something: {} events, {} messages",
+        orders.len(),
+        messages.len()
+    );
+    let verify: Value = serde_json::from_slice(
+        &crmbot(&store)
+            .args(["verify", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(verify["problems"].as_array().unwrap().len(), 0, "{verify}");
+    let opened = crmbot::store::Store::open(&crmbot::store::StoreOptions::at(&store)).unwrap();
+    let mut stored_orders: HashMap<String, usize> = HashMap::new();
+    for event in opened
+        .recent_events_of(crmbot::domain::CustomerId(7), 100_000)
+        .unwrap()
+    {
+        if let crmbot::domain::EventKind::Purchase { order_id, .. } = event.kind {
+            *stored_orders.entry(order_id).or_default() += 1;
+        }
+    }
+    for order in &orders {
+        assert_eq!(stored_orders.get(order), Some(&1), "{order}");
+    }
+    let lead = opened
+        .customer_for_identity(&crmbot::store::IdentityKey {
+            channel: crmbot::domain::Channel::Http,
+            user_id: "crash-user".into(),
+        })
+        .unwrap()
+        .expect("the chat user is known");
+    let mut stored_texts: HashMap<String, usize> = HashMap::new();
+    for i in opened.recent_interactions_of(lead, 100_000).unwrap() {
+        if let Some(text) = i.text {
+            *stored_texts.entry(text).or_default() += 1;
+        }
+    }
+    for text in &messages {
+        assert_eq!(stored_texts.get(text), Some(&1), "{text}");
+    }
+}
