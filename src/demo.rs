@@ -86,6 +86,9 @@ pub struct DemoCustomer {
     pub interactions: Vec<Interaction>,
 }
 
+/// The customer the README's tour chats as (`crmbot chat --as customer:42`).
+pub const SHOWCASE_CUSTOMER: u32 = 42;
+
 /// Generates customer `index` (1-based); independent of the other customers.
 pub fn generate_customer(spec: &DemoSpec, index: u32) -> DemoCustomer {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(
@@ -355,6 +358,26 @@ pub fn generate_customer(spec: &DemoSpec, index: u32) -> DemoCustomer {
     }
     if cancelled_at.is_some() {
         customer.plan = Plan::None;
+    }
+    if index == SHOWCASE_CUSTOMER && !is_lead {
+        // The README's tour asks customer 42 about returning their last order: placed a
+        // week ago and delivered since (at most six days after), well within the window.
+        let mut order_no = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Purchase { .. }))
+            .count() as u32;
+        let mut showcase = Xoshiro256PlusPlus::seed_from_u64(spec.seed ^ 0x42);
+        let placed = as_of - Duration::days(7) + Duration::hours(10);
+        events.retain(|e| e.at < placed);
+        add_order(
+            &mut showcase,
+            &mut events,
+            id,
+            index,
+            &mut order_no,
+            placed,
+            as_of,
+        );
     }
     events.sort_by_key(|e| e.at);
     interactions.sort_by_key(|i| i.at);

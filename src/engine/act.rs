@@ -51,9 +51,11 @@ pub fn stale_press(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
 pub fn answer(turn: &CustomerTurn<'_>, pending: &PendingAction, decision: &mut Decision) -> bool {
     let confirm = match turn.button.and_then(parse_button) {
         Some(press) => press.confirm,
-        None => match turn.parse.intent() {
-            Some(Intent::Affirm) => true,
-            Some(Intent::Deny) => false,
+        None => match (turn.parse.intent(), leading_answer(&turn.parse.normalized)) {
+            (Some(Intent::Affirm), _) => true,
+            (Some(Intent::Deny), _) => false,
+            // "yes please start it", "好的，请帮我退货": an answer followed by the request.
+            (_, Some(answer)) => answer,
             _ => return false,
         },
     };
@@ -65,6 +67,54 @@ pub fn answer(turn: &CustomerTurn<'_>, pending: &PendingAction, decision: &mut D
         decision.log_as = Some("action_declined");
     }
     true
+}
+
+/// Words that open a yes or a no, in English and Chinese.
+const YES_FIRST: &[&str] = &[
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "ok",
+    "okay",
+    "please do",
+    "go ahead",
+];
+const NO_FIRST: &[&str] = &["no", "nope", "don't", "do not", "not now"];
+const ZH_YES_FIRST: &[&str] = &[
+    "好的", "是的", "可以", "确定", "没错", "确认", "麻烦", "好", "是", "对", "行", "嗯",
+];
+const ZH_NO_FIRST: &[&str] = &["不用", "不要", "算了", "不", "别"];
+
+/// A yes or a no at the start of a message that goes on ("yes please start it", "好的，
+/// 请帮我退货"), read only while a question is pending.
+fn leading_answer(text: &str) -> Option<bool> {
+    let text = text.trim();
+    let opens_with = |words: &[&str], cjk: bool| {
+        words.iter().any(|word| {
+            text.strip_prefix(word).is_some_and(|rest| {
+                let next = rest.chars().next();
+                match next {
+                    None => true,
+                    Some(c) if cjk => {
+                        matches!(
+                            c,
+                            '，' | ',' | '。' | '！' | '!' | ' ' | '请' | '帮' | '吧' | '啊' | '了'
+                        )
+                    }
+                    Some(c) => !c.is_alphanumeric(),
+                }
+            })
+        })
+    };
+    if opens_with(YES_FIRST, false) || opens_with(ZH_YES_FIRST, true) {
+        Some(true)
+    } else if opens_with(NO_FIRST, false) || opens_with(ZH_NO_FIRST, true) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Proposes the action a request asks for, with a yes/no question; `false` when the
@@ -181,4 +231,24 @@ fn mentions_order(turn: &CustomerTurn<'_>) -> bool {
 
 fn has_any(text: &str, words: &[&str]) -> bool {
     words.iter().any(|w| text.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leading_answer;
+
+    #[test]
+    fn an_answer_that_goes_on_is_still_an_answer() {
+        assert_eq!(leading_answer("yes please start it"), Some(true));
+        assert_eq!(leading_answer("ok, go on"), Some(true));
+        assert_eq!(leading_answer("好的，请帮我退货"), Some(true));
+        assert_eq!(leading_answer("好，帮我办吧"), Some(true));
+        assert_eq!(leading_answer("no, keep it"), Some(false));
+        assert_eq!(leading_answer("不用了，谢谢"), Some(false));
+        // Words that merely start like an answer are not one.
+        assert_eq!(leading_answer("yesterday my parcel came"), None);
+        assert_eq!(leading_answer("nobody answered"), None);
+        assert_eq!(leading_answer("好像坏了"), None);
+        assert_eq!(leading_answer("不是这个订单"), None);
+    }
 }

@@ -299,3 +299,49 @@ async fn a_wrong_secret_is_refused_by_the_shop_and_nothing_is_recorded() {
     assert_eq!(shop.carried_out(), 0);
     assert!(actions_of(&h.store, 50).is_empty());
 }
+
+/// The README's tour, through the real binary on a demo store: customer 42 asks about
+/// returns, learns their latest order is within the window, and a "yes" that goes on
+/// starts the return with a code, recorded as an event. In English and in Chinese.
+#[test]
+fn the_return_tour_in_both_languages_starts_a_return_with_a_code() {
+    for (lines, window, started) in [
+        (
+            "what is your return policy?\ncan I still return my last order?\nyes please start it\n",
+            "within the return window",
+            "Your return code is R-",
+        ),
+        (
+            "你们的退货政策是什么？\n我最近的订单还能退吗？\n好的，请帮我退货\n",
+            "仍在退货期内",
+            "退货码",
+        ),
+    ] {
+        let (_dir, store) = common::demo_store(60);
+        let mut child = common::crmbot(&store)
+            .args(["chat", "--as", "customer:42"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), lines.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains("30"), "the article names the window: {said}");
+        assert!(said.contains("A42"), "their latest order is named: {said}");
+        assert!(said.contains(window), "{said}");
+        assert!(said.contains(started), "{said}");
+        let customer = common::crmbot(&store)
+            .args(["customer", "42", "--json"])
+            .output()
+            .unwrap();
+        let customer: serde_json::Value = serde_json::from_slice(&customer.stdout).unwrap();
+        let returns: Vec<_> = customer["recent_events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "action_taken" && e["action"] == "start_return")
+            .collect();
+        assert_eq!(returns.len(), 1, "one return recorded: {returns:?}");
+    }
+}
