@@ -355,6 +355,21 @@ enum ReportWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Conversations the bot resolved (the customer said it helped, or left without asking
+    /// for a person within a day), handed off and left unanswered, by language and topic.
+    Resolution {
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The questions the bot could not answer, grouped by the nearest help article.
+    Gaps {
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -466,6 +481,35 @@ pub fn run(cli: Cli) -> Result<()> {
                 outln!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 outln!("{}", crmbot::insights::render_kpis(&report));
+            }
+            Ok(())
+        }
+        Command::Report {
+            what: ReportWhat::Resolution { period, json },
+        } => {
+            let days =
+                crmbot::insights::parse_period(period.as_deref()).map_err(anyhow::Error::msg)?;
+            let store = app::open_store(&settings)?;
+            let report = crmbot::insights::resolution(&store, clock.now(), days)?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                outln!("{}", crmbot::insights::render_resolution(&report));
+            }
+            Ok(())
+        }
+        Command::Report {
+            what: ReportWhat::Gaps { period, json },
+        } => {
+            let days =
+                crmbot::insights::parse_period(period.as_deref()).map_err(anyhow::Error::msg)?;
+            let store = app::open_store(&settings)?;
+            let help = app::load_help(&settings)?;
+            let gaps = crmbot::insights::gaps(&store, &help, clock.now(), days)?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&gaps)?);
+            } else {
+                outln!("{}", crmbot::insights::render_gaps(&gaps, days));
             }
             Ok(())
         }

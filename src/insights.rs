@@ -639,3 +639,160 @@ pub fn chart(
         }
     })
 }
+
+/// Conversations of the last `days` days (and the day before, so that none is cut in
+/// two), with how each ended.
+fn recent_conversations(
+    store: &Store,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<Vec<crate::models::resolution::Conversation>, StoreError> {
+    let since =
+        now - Duration::days(days) - Duration::hours(crate::models::resolution::QUIET_HOURS);
+    let log = store
+        .interactions_since(since)
+        .collect::<Result<Vec<_>, _>>()?;
+    let language_of = |text: &str| {
+        crate::nlu::text::detect_language(
+            &crate::nlu::text::normalize(text),
+            crate::domain::Language::En,
+        )
+    };
+    Ok(crate::models::resolution::conversations(
+        &log,
+        now,
+        &language_of,
+    ))
+}
+
+/// Resolution of the conversations started in the last `days` days: resolved by the bot
+/// (confirmed, or left without asking for a person within a day), handed off, unanswered,
+/// by language and topic, and the share of resolved tickets customers reopened.
+pub fn resolution(
+    store: &Store,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<crate::models::resolution::ResolutionReport, StoreError> {
+    let since = now - Duration::days(days);
+    let conversations = recent_conversations(store, now, days)?;
+    let audit = store.audit_since(since)?;
+    let count = |action: &str| audit.iter().filter(|a| a.action == action).count() as u64;
+    Ok(crate::models::resolution::report(
+        &conversations,
+        since,
+        now,
+        count("ticket.resolve"),
+        count("ticket.reopen"),
+    ))
+}
+
+/// The questions the bot could not answer in the last `days` days, grouped by the help
+/// article nearest to them (the one to extend, or the topic of the one to write).
+pub fn gaps(
+    store: &Store,
+    help: &crate::knowledge::HelpCentre,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<Vec<crate::models::resolution::Gap>, StoreError> {
+    let conversations = recent_conversations(store, now, days)?;
+    let topic_of = |text: &str| {
+        let normalized = crate::nlu::text::normalize(text);
+        let lang = crate::nlu::text::detect_language(&normalized, crate::domain::Language::En);
+        help.search(&normalized, lang)
+            .ranked
+            .first()
+            // Below half the suggestion threshold an article is no real neighbour.
+            .filter(|(_, score)| *score >= help.settings().suggest_threshold / 2.0)
+            .map_or_else(
+                || "(no article near it)".to_owned(),
+                |(a, _)| a.title.clone(),
+            )
+    };
+    Ok(crate::models::resolution::gaps(
+        &conversations,
+        now - Duration::days(days),
+        &topic_of,
+    ))
+}
+
+fn conversations(n: u64) -> String {
+    if n == 1 {
+        "1 conversation".to_owned()
+    } else {
+        format!("{n} conversations")
+    }
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "-".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// The resolution report as text for staff.
+pub fn render_resolution(report: &crate::models::resolution::ResolutionReport) -> String {
+    let o = &report.overall;
+    let mut text = format!(
+        "Resolution of conversations started {} to {}:\n\
+         {}: {} resolved by the bot ({} said it helped, {} left without asking for a person), \
+         {} handed to a person, {} unanswered{}.\n",
+        report.since.format("%Y-%m-%d"),
+        report.until.format("%Y-%m-%d"),
+        conversations(o.conversations),
+        percent(o.resolution_rate),
+        o.confirmed,
+        o.resolved_by_bot - o.confirmed,
+        percent(o.handoff_rate),
+        o.unanswered,
+        if o.still_open > 0 {
+            format!("; {} still open (quiet less than a day)", o.still_open)
+        } else {
+            String::new()
+        },
+    );
+    text.push_str(&format!(
+        "Tickets reopened by the customer: {} of {} resolved ({}).\n",
+        report.tickets_reopened,
+        report.tickets_resolved,
+        percent(report.reopen_rate)
+    ));
+    for (lang, row) in &report.by_language {
+        text.push_str(&format!(
+            "  {lang}: {}, {} resolved, {} handed off\n",
+            conversations(row.conversations),
+            percent(row.resolution_rate),
+            percent(row.handoff_rate)
+        ));
+    }
+    let mut topics: Vec<_> = report.by_topic.iter().collect();
+    topics.sort_by(|a, b| b.1.conversations.cmp(&a.1.conversations).then(a.0.cmp(b.0)));
+    text.push_str("By topic (most conversations first):\n");
+    for (topic, row) in topics.into_iter().take(15) {
+        text.push_str(&format!(
+            "  {topic}: {}, {} resolved, {} handed off, {} unanswered\n",
+            conversations(row.conversations),
+            percent(row.resolution_rate),
+            percent(row.handoff_rate),
+            row.unanswered
+        ));
+    }
+    text.trim_end().to_owned()
+}
+
+/// The unanswered questions as text for staff.
+pub fn render_gaps(gaps: &[crate::models::resolution::Gap], days: i64) -> String {
+    if gaps.is_empty() {
+        return format!("No unanswered questions in the last {days} days.");
+    }
+    let total: u64 = gaps.iter().map(|g| g.count).sum();
+    let mut text = format!(
+        "Unanswered questions in the last {days} days: {total}, by the nearest help article:\n"
+    );
+    for gap in gaps.iter().take(10) {
+        text.push_str(&format!("  {} ({}):", gap.topic, gap.count));
+        for example in &gap.examples {
+            let short: String = example.chars().take(80).collect();
+            text.push_str(&format!(" \"{short}\""));
+        }
+        text.push('\n');
+    }
+    text.trim_end().to_owned()
+}

@@ -89,7 +89,7 @@ const ZH_NO_FIRST: &[&str] = &["不用", "不要", "算了", "不", "别"];
 
 /// A yes or a no at the start of a message that goes on ("yes please start it", "好的，
 /// 请帮我退货"), read only while a question is pending.
-fn leading_answer(text: &str) -> Option<bool> {
+pub(super) fn leading_answer(text: &str) -> Option<bool> {
     let text = text.trim();
     let opens_with = |words: &[&str], cjk: bool| {
         words.iter().any(|word| {

@@ -22,6 +22,8 @@ pub enum Command {
     Segments,
     /// `/kpi [PERIOD]`
     Kpi(Option<String>),
+    /// `/gaps [PERIOD]`: the questions the bot could not answer, by topic.
+    Gaps(Option<String>),
     /// `/report churn`
     ReportChurn,
     /// `/claim [ID]` (no id: the ticket of the thread it is typed in)
@@ -70,6 +72,7 @@ impl Command {
             | Command::AtRisk { .. }
             | Command::Segments
             | Command::Kpi(_)
+            | Command::Gaps(_)
             | Command::ReportChurn
             | Command::Mine => true,
             Command::Claim(_)
@@ -157,6 +160,7 @@ pub fn parse(text: &str) -> Option<Result<Command, CommandError>> {
         }
         "segments" => Ok(Command::Segments),
         "kpi" => Ok(Command::Kpi(words.next().map(str::to_owned))),
+        "gaps" => Ok(Command::Gaps(words.next().map(str::to_owned))),
         "report" if args.eq_ignore_ascii_case("churn") => Ok(Command::ReportChurn),
         "report" => Err(CommandError::Usage("/report churn")),
         "mine" => Ok(Command::Mine),

@@ -38,6 +38,8 @@ pub enum DialogueState {
     ConfirmAction {
         pending: crate::actions::PendingAction,
     },
+    /// The bot answered from the help centre and asked "did this help?".
+    AskedHelpful { article: String },
     /// The bot asked for a satisfaction score.
     AwaitingScore {
         survey: SurveyKind,

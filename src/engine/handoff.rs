@@ -552,6 +552,13 @@ impl Engine {
         };
         ticket.resolved_at = None;
         self.deps.store.put_ticket(&ticket)?;
+        self.audit(
+            at,
+            &format!("customer:{}", ticket.customer),
+            "ticket.reopen",
+            ticket.customer,
+            &format!("ticket:{id}"),
+        )?;
         Ok(Some(ticket))
     }
 

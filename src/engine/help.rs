@@ -11,12 +11,15 @@ use crate::domain::{OrderStatus, Plan};
 use crate::knowledge::{Article, FactKind, HelpCentre, Verdict};
 use crate::nlu::{Intent, Parse, Understanding};
 
+use super::dialogue::DialogueState;
 use super::facts::{CustomerFacts, OrderView};
 use super::respond::{CustomerTurn, Decision};
 use super::text::Reply;
 
 /// Prefix of the data on an article button; the rest is the article id.
 pub const BUTTON_PREFIX: &str = "help:";
+/// Data of the "Did this help?" buttons: `helped:yes`, `helped:no`.
+pub const HELPED_PREFIX: &str = "helped:";
 /// Days after delivery in which an item can be returned (the returns article says so).
 pub const RETURN_DAYS: i64 = 30;
 /// Working days an order in transit takes, at the earliest and latest (standard shipping).
@@ -218,13 +221,16 @@ pub fn answer(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
                     fact,
                 });
             }
-            decision.article = Some(
-                parts
-                    .iter()
-                    .map(|p| p.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-            );
+            let article = parts
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join("+");
+            decision.replies.push(Reply::AskHelpful);
+            decision.state = DialogueState::AskedHelpful {
+                article: article.clone(),
+            };
+            decision.article = Some(article);
         }
         HelpPick::Choose { first, second } => {
             if confident.is_some() {

@@ -210,7 +210,38 @@ pub fn respond(turn: &CustomerTurn<'_>) -> Decision {
 }
 
 /// Handles an answer to a question the bot asked; `false` if the message is something else.
+/// The answer to "did this help?": its button (pressed now or later), or a yes or no
+/// while the question is the last one asked.
+fn helpful_answer(turn: &CustomerTurn<'_>) -> Option<bool> {
+    let text = turn.parse.normalized.trim();
+    if let Some(answer) = text.strip_prefix(super::help::HELPED_PREFIX) {
+        return Some(answer == "yes");
+    }
+    if !matches!(turn.conversation.state, DialogueState::AskedHelpful { .. }) {
+        return None;
+    }
+    match turn.parse.intent() {
+        Some(Intent::Affirm | Intent::Thanks | Intent::Praise) => Some(true),
+        Some(Intent::Deny) => Some(false),
+        _ => act::leading_answer(text).filter(|_| text.split_whitespace().count() <= 3),
+    }
+}
+
 fn answer_pending_question(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
+    if let Some(helped) = helpful_answer(turn) {
+        decision.failures = 0;
+        if helped {
+            decision.replies.push(Reply::GladItHelped);
+            decision.log_as = Some("helped_yes");
+        } else {
+            decision.replies.push(Reply::NotHelpedOfferHuman);
+            decision.state = DialogueState::OfferedHuman {
+                reason: "the help-centre answer did not help".into(),
+            };
+            decision.log_as = Some("helped_no");
+        }
+        return true;
+    }
     let intent = turn.parse.intent();
     match (&turn.conversation.state, intent) {
         (DialogueState::ConfirmAction { pending }, _) => {

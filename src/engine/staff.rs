@@ -106,6 +106,7 @@ fn required_role(command: &Command) -> StaffRole {
         Command::AtRisk { .. }
         | Command::Segments
         | Command::Kpi(_)
+        | Command::Gaps(_)
         | Command::ReportChurn
         | Command::Assign(..) => StaffRole::Manager,
     }
@@ -188,8 +189,14 @@ const STAFF_COMMANDS: &[(&str, StaffRole, &str, &str)] = &[
     (
         "/kpi [PERIOD]",
         StaffRole::Manager,
-        "key figures",
-        "关键指标",
+        "key figures and how many conversations the bot resolved",
+        "关键指标与机器人解决率",
+    ),
+    (
+        "/gaps [PERIOD]",
+        StaffRole::Manager,
+        "questions the bot could not answer, by topic",
+        "机器人未能回答的问题（按主题）",
     ),
     (
         "/report churn",
@@ -365,11 +372,21 @@ impl Engine {
                 out
             }
             Command::Kpi(period) => match insights::parse_period(period.as_deref()) {
-                Ok(days) => say(insights::render_kpis(&insights::kpis(
-                    &self.deps.store,
-                    at,
+                Ok(days) => {
+                    let kpis = insights::render_kpis(&insights::kpis(&self.deps.store, at, days)?);
+                    let resolution = insights::resolution(&self.deps.store, at, days)?;
+                    say(format!(
+                        "{kpis}\n{}",
+                        insights::render_resolution(&resolution)
+                    ))
+                }
+                Err(message) => say(message),
+            },
+            Command::Gaps(period) => match insights::parse_period(period.as_deref()) {
+                Ok(days) => say(insights::render_gaps(
+                    &insights::gaps(&self.deps.store, &self.deps.help, at, days)?,
                     days,
-                )?)),
+                )),
                 Err(message) => say(message),
             },
             Command::ReportChurn => {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::facts::{OrderView, SubscriptionView};
-use super::help::{BUTTON_PREFIX, HelpFact};
+use super::help::{BUTTON_PREFIX, HELPED_PREFIX, HelpFact};
 use super::message::Button;
 use crate::actions::policy::{ChangeCheck, ReturnCheck};
 use crate::domain::{ActionKind, Customer, Language, TicketId};
@@ -35,6 +35,12 @@ pub enum Reply {
     KeepsSubscription,
     Sorry,
     OfferHuman,
+    /// "Did this help?" after a help-centre answer (Yes/No buttons).
+    AskHelpful,
+    /// The customer said the answer helped.
+    GladItHelped,
+    /// The customer said it did not: a person is offered.
+    NotHelpedOfferHuman,
     HumanDeclined,
     TicketOpened {
         ticket: TicketId,
@@ -228,8 +234,17 @@ impl Reply {
                 .collect()
         };
         match self {
-            Reply::Offer(_) | Reply::AskCancelConfirm | Reply::OfferHuman | Reply::NoArticle => {
-                yes_no()
+            Reply::Offer(_)
+            | Reply::AskCancelConfirm
+            | Reply::OfferHuman
+            | Reply::NoArticle
+            | Reply::NotHelpedOfferHuman => yes_no(),
+            Reply::AskHelpful => {
+                let mut buttons = yes_no();
+                for b in &mut buttons {
+                    b.data = format!("{HELPED_PREFIX}{}", b.data);
+                }
+                buttons
             }
             Reply::ChooseArticle { first, second } => [first, second]
                 .into_iter()
@@ -265,6 +280,11 @@ impl Reply {
                 "I'm not sure which you mean: \"{}\" or \"{}\"? Pick one below.",
                 first.1, second.1
             ),
+            Reply::AskHelpful => "Did this help?".into(),
+            Reply::GladItHelped => "Glad it helped! Anything else I can do for you?".into(),
+            Reply::NotHelpedOfferHuman => "Sorry that didn't answer it. \
+                 Would you like me to bring in a person from our team? Answer yes or no."
+                .into(),
             Reply::NoArticle => "I'm sorry, I don't have an answer to that in our help centre. \
                  Would you like me to pass your question to a person?"
                 .into(),
@@ -415,6 +435,11 @@ impl Reply {
                 "我不确定您问的是“{}”还是“{}”，请在下面选一个。",
                 first.1, second.1
             ),
+            Reply::AskHelpful => "这个回答对您有帮助吗？".into(),
+            Reply::GladItHelped => "很高兴能帮到您！还有其他需要吗？".into(),
+            Reply::NotHelpedOfferHuman => {
+                "抱歉没能解答您的问题。需要为您转接人工客服吗？请回答“是”或“否”。".into()
+            }
             Reply::NoArticle => {
                 "抱歉，帮助中心里没有这个问题的答案。要我把您的问题转给人工客服吗？".into()
             }

@@ -31,6 +31,7 @@ pub mod kpi;
 pub mod lifecycle;
 pub mod math;
 pub mod pipeline;
+pub mod resolution;
 pub mod risk;
 pub mod segments;
 pub mod splits;

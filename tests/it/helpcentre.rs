@@ -150,3 +150,115 @@ fn eval_support_scores_a_labelled_file_through_the_binary() {
     );
     assert_eq!(report["by_label"]["check_payment_methods"]["total"], 2);
 }
+
+/// "Did this help?" after an article, and the resolution report and `/gaps` over a
+/// scripted session: one answer confirmed, one that did not help, one question not
+/// understood, one hand-off, one answer the customer left with.
+#[tokio::test]
+async fn resolution_and_gaps_count_what_a_scripted_session_contained() {
+    let h = Harness::new();
+    let said = |o: &crmbot::engine::Outcome| {
+        o.messages
+            .iter()
+            .map(|m| m.text.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let answer = h
+        .say(Who::Customer(42), "how long does shipping take?")
+        .await;
+    let asked = answer
+        .messages
+        .iter()
+        .find(|m| m.text == "Did this help?")
+        .expect("the article is followed by the question");
+    assert_eq!(asked.buttons.len(), 2);
+    let press = h
+        .send(
+            Who::Customer(42),
+            Body::Button(asked.buttons[0].data.clone()),
+        )
+        .await;
+    assert!(said(&press).contains("Glad it helped"), "{}", said(&press));
+    h.say(Who::Customer(43), "can I pay with a gift card?")
+        .await;
+    let no = h.say(Who::Customer(43), "no").await;
+    assert!(said(&no).contains("bring in a person"), "{}", said(&no));
+    h.say(Who::Customer(43), "no").await;
+    h.say(Who::Customer(44), "blorp fizz wub").await;
+    use crmbot::domain::Channel;
+    h.say(
+        Who::ChatUser(Channel::Telegram, "t45"),
+        "I want to talk to a human",
+    )
+    .await;
+    h.say(
+        Who::ChatUser(Channel::Discord, "d46"),
+        "what payment methods do you accept?",
+    )
+    .await;
+    let later = crate::common::now() + chrono::Duration::days(2);
+    let report = crmbot::insights::resolution(&h.store, later, 7).unwrap();
+    let o = &report.overall;
+    assert_eq!(o.conversations, 5, "{report:?}");
+    assert_eq!(o.confirmed, 1);
+    assert_eq!(o.resolved_by_bot, 2, "confirmed plus left: {report:?}");
+    assert_eq!(o.handed_off, 1);
+    assert_eq!(o.unanswered, 2);
+    assert_eq!(report.by_topic["gift-cards"].unanswered, 1, "{report:?}");
+    // The CLI shows the same numbers.
+    drop(h.engine);
+    let store_path = h.dir.path().join("store");
+    drop(h.store);
+    let out = crate::common::crmbot(&store_path)
+        .args([
+            "--now",
+            "2026-11-29T10:00:00Z",
+            "report",
+            "resolution",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["overall"]["handed_off"], 1, "{json}");
+    assert_eq!(json["overall"]["resolved_by_bot"], 2, "{json}");
+    let gaps = crate::common::crmbot(&store_path)
+        .args(["--now", "2026-11-29T10:00:00Z", "report", "gaps"])
+        .output()
+        .unwrap();
+    let gaps = String::from_utf8_lossy(&gaps.stdout);
+    assert!(
+        gaps.contains("Gift cards (1): \"can I pay with a gift card?\""),
+        "{gaps}"
+    );
+    assert!(gaps.contains("\"blorp fizz wub\""), "{gaps}");
+}
+
+#[tokio::test]
+async fn a_manager_sees_the_gaps_in_chat() {
+    let h = Harness::new();
+    h.say(Who::Customer(43), "can I pay with a gift card?")
+        .await;
+    h.say(Who::Customer(43), "no").await;
+    let gaps = h.say(Who::Staff("alice"), "/gaps").await;
+    let text = &gaps.messages[0].text;
+    assert!(
+        text.starts_with("Unanswered questions in the last"),
+        "{text}"
+    );
+    assert!(text.contains("can I pay with a gift card?"), "{text}");
+    let kpi = h.say(Who::Staff("alice"), "/kpi").await;
+    assert!(
+        kpi.messages[0].text.contains("Resolution of conversations"),
+        "{}",
+        kpi.messages[0].text
+    );
+    // An agent does not see the whole base.
+    let agent = h.say(Who::Staff("bob"), "/gaps").await;
+    assert!(
+        !agent.messages[0].text.contains("gift card"),
+        "{}",
+        agent.messages[0].text
+    );
+}
