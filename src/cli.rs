@@ -109,6 +109,9 @@ enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// First put back index entries an interrupted write left out (after a crash).
+        #[arg(long)]
+        repair: bool,
     },
     /// List tickets (escalations), or show one with --id.
     Tickets {
@@ -427,7 +430,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Erase { customer, yes } => erasure::erase(settings, clock, customer, yes),
         Command::Backup { dir } => backup_cmd(settings, dir),
         Command::Restore { dir, erasures } => erasure::restore(settings, clock, dir, erasures),
-        Command::Verify { json } => verify_cmd(settings, json),
+        Command::Verify { json, repair } => verify_cmd(settings, json, repair),
         Command::Tickets {
             state,
             id: None,
@@ -803,8 +806,15 @@ fn backup_cmd(settings: Settings, dir: PathBuf) -> Result<()> {
     Ok(())
 }
 
-fn verify_cmd(settings: Settings, json: bool) -> Result<()> {
+fn verify_cmd(settings: Settings, json: bool, repair: bool) -> Result<()> {
     let store = app::open_store(&settings)?;
+    if repair {
+        let repaired = store.repair()?;
+        eprintln!(
+            "Repaired: {} index entries put back, {} dangling entries removed.",
+            repaired.index_entries_added, repaired.dangling_entries_removed
+        );
+    }
     let report = store.verify()?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&report)?);

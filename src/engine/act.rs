@@ -18,9 +18,18 @@ const POLICY_WORDS: &[&str] = &[
     "policy",
     "how long",
     "how many days",
+    "which cases",
+    "what cases",
+    "which situations",
+    "what situations",
+    "guarantee",
+    "conditions",
     "政策",
     "多久",
     "几天",
+    "什么情况",
+    "哪些情况",
+    "条件",
 ];
 
 /// Words that say a cancellation is about an order, not the subscription.
@@ -131,6 +140,8 @@ pub fn propose(intent: Intent, turn: &CustomerTurn<'_>, decision: &mut Decision)
         Intent::CancelSubscription | Intent::OrderStatus
             if mentions_order(turn) && has_any(text, CANCEL_WORDS) =>
         {
+            // Logged as what it is: an order cancellation, never the subscription's.
+            decision.log_as = Some("cancel_order");
             with_order(turn, decision, propose_cancel)
         }
         _ => false,

@@ -233,7 +233,9 @@ pub fn answer(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
             decision.article = Some(article);
         }
         HelpPick::Choose { first, second } => {
-            if confident.is_some() {
+            // A guess between two articles is no answer to a message the classifier
+            // finds outside what the shop does ("what's the weather on Mars?").
+            if confident.is_some() || parse.understanding == Understanding::OutOfScope {
                 return false;
             }
             decision.replies.push(Reply::ChooseArticle {

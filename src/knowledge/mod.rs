@@ -38,8 +38,8 @@ impl Default for HelpSettings {
     fn default() -> Self {
         HelpSettings {
             dir: std::path::PathBuf::from("intents/help"),
-            answer_threshold: 0.45,
-            suggest_threshold: 0.2,
+            answer_threshold: 0.3,
+            suggest_threshold: 0.12,
         }
     }
 }

@@ -352,6 +352,10 @@ impl Nlu {
         let normalized = text::normalize(text);
         let language = text::detect_language(&normalized, self.settings.default_language);
         let entities = entities::extract(&normalized, &self.products);
+        let normalized = match language {
+            Language::En => text::without_filler(&normalized).to_owned(),
+            Language::Zh => normalized,
+        };
         let mut parse = Parse {
             language,
             normalized,

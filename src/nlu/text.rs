@@ -38,6 +38,54 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// Request boilerplate around the question itself ("could you help me", "I need
+/// assistance to", "I don't know how I can", "…, can you help me?"): it says nothing about
+/// what is asked, yet the generic "help" intent would win on it.
+static LEADING_FILLER: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?x)^
+        (?:(?:please|pls|hi|hello|hey|ok|okay)\b[\s,!.]*)*
+        (?:
+            (?:could|can|would|will|cna)\s*(?:you|u|ya)?\s*(?:please\s+)?(?:help|hlep|halp|uhlep|uhelp|assist|support)(?:\s*me)?
+          | i\s+(?:need|want|would\s+like|'d\s+like|have\s+to\s+get|require|have\s+got\s+to\s+get|am\s+looking\s+for|'m\s+looking\s+for|wanna|would\s+need)\s+(?:some\s+|a\s+little\s+|your\s+|ur\s+|more\s+)?(?:help|hlep|assistance|assistnace|asistance|support|information|info)
+          | i\s+am\s+trying\s+to\s+find\s+(?:information|info)
+          | i\s+(?:do\s+not|don't|dont|cannot|can't|cant)\s+know\s+(?:how|what|where)(?:\s+i\s+(?:can|could|have\s+to|need\s+to|should|am\s+supposed\s+to))?(?:\s+do)?
+          | i\s+(?:would\s+like|'d\s+like|want|wanna|need)\s+to\s+know
+          | (?:can|could)\s+i\s+get\s+(?:some\s+)?(?:help|assistance|information|info)
+          | (?:help|assistance|support|information|info)
+        )
+        (?:\s+(?:me|with|to|in|for|about|on|regarding|of|at))*
+        [\s,?.!:]*",
+    )
+    .expect("valid filler pattern")
+});
+
+static TRAILING_FILLER: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?x)[\s,.]*
+        (?:(?:could|can|would|will)\s*(?:you|u|ya)?\s*(?:please\s+)?(?:help|uhelp|assist)\s*(?:me)?(?:\s+with\s+(?:it|that|this))?
+          | (?:can|could)\s+i\s+get\s+(?:some\s+)?(?:help|assistance)
+          | how\s+(?:do|can|could)\s+i\s+do\s+(?:it|that|this)
+          | (?:please|pls))
+        [\s?.!]*$",
+    )
+    .expect("valid filler pattern")
+});
+
+/// What is asked, without the request boilerplate around it (English); the text itself
+/// when nothing, or too little, would be left.
+pub fn without_filler(normalized: &str) -> &str {
+    let start = LEADING_FILLER.find(normalized).map_or(0, |m| m.end());
+    let rest = &normalized[start..];
+    let end = TRAILING_FILLER.find(rest).map_or(rest.len(), |m| m.start());
+    let core = rest[..end].trim();
+    if core.split_whitespace().count() >= 2 {
+        core
+    } else {
+        normalized
+    }
+}
+
 /// True for CJK unified ideographs (the Han script).
 pub fn is_han(c: char) -> bool {
     matches!(c as u32,
@@ -286,6 +334,31 @@ pub fn features_with(text: &str, lang: Language, opts: &FeatureOptions, out: &mu
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn request_boilerplate_is_set_aside() {
+        assert_eq!(
+            without_filler("could you help me cancelling purchase 7322"),
+            "cancelling purchase 7322"
+        );
+        assert_eq!(
+            without_filler("i need assistance to reset my password"),
+            "reset my password"
+        );
+        assert_eq!(
+            without_filler("i don't know how i can see the eta of order 123"),
+            "see the eta of order 123"
+        );
+        assert_eq!(
+            without_filler("i'd like to enter another shipping address could you help me?"),
+            "i'd like to enter another shipping address"
+        );
+        // Nothing but a request for help stays what it is.
+        assert_eq!(without_filler("i need help"), "i need help");
+        assert_eq!(without_filler("can you help me?"), "can you help me?");
+        assert_eq!(without_filler("where is my order"), "where is my order");
+    }
+
     use super::*;
 
     #[test]

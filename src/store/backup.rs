@@ -41,6 +41,13 @@ pub struct VerifyReport {
     pub notes: Vec<String>,
 }
 
+/// What [`Store::repair`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RepairReport {
+    pub index_entries_added: u64,
+    pub dangling_entries_removed: u64,
+}
+
 fn io_err(path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Conflict(format!("{}: {e}", path.display()))
 }
@@ -178,6 +185,39 @@ impl Store {
     }
 
     /// Decodes every record and checks that the indexes agree with what they index.
+    /// Puts back what an interrupted write can leave behind: a record whose time-index
+    /// entry was not written yet gets it (the record is the truth), and index entries that
+    /// point at nothing are removed. Returns how many entries were added and removed.
+    pub fn repair(&self) -> Result<RepairReport> {
+        let inner = &self.inner;
+        let mut report = RepairReport::default();
+        for (primary, index) in [
+            (&inner.events, &inner.events_by_time),
+            (&inner.interactions, &inner.interactions_by_time),
+        ] {
+            for item in primary.iter() {
+                let (k, _) = item?;
+                let mut time_key = [0u8; 24];
+                time_key[..8].copy_from_slice(&k[8..16]);
+                time_key[8..16].copy_from_slice(&k[..8]);
+                time_key[16..].copy_from_slice(&k[16..24]);
+                if !index.contains_key(time_key)? {
+                    index.insert(time_key, &[])?;
+                    report.index_entries_added += 1;
+                }
+            }
+            for item in index.iter() {
+                let (k, _) = item?;
+                if !primary.contains_key(keys::time_key_to_customer_key(&k))? {
+                    index.remove(&k)?;
+                    report.dangling_entries_removed += 1;
+                }
+            }
+        }
+        self.durable_blocking()?;
+        Ok(report)
+    }
+
     pub fn verify(&self) -> Result<VerifyReport> {
         let inner = &self.inner;
         let mut report = VerifyReport {
@@ -289,5 +329,44 @@ impl Store {
             ));
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Store, StoreOptions, keys};
+    use crate::domain::{CustomerId, Event, EventKind};
+
+    #[test]
+    fn repair_puts_back_a_lost_time_index_entry_and_drops_dangling_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreOptions::at(dir.path().join("s"))).unwrap();
+        let at = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        store
+            .append_event(&Event {
+                customer: CustomerId(7),
+                at,
+                kind: EventKind::Login,
+            })
+            .unwrap();
+        // As if the process died between the record and its index entry, and another
+        // write died after its index entry.
+        let (k, _) = store.inner.events_by_time.iter().next().unwrap().unwrap();
+        store.inner.events_by_time.remove(&k).unwrap();
+        store
+            .inner
+            .events_by_time
+            .insert(keys::by_time(CustomerId(8), at, 99), &[])
+            .unwrap();
+        assert_eq!(store.verify().unwrap().problems.len(), 1);
+        let repaired = store.repair().unwrap();
+        assert_eq!(repaired.index_entries_added, 1);
+        assert_eq!(repaired.dangling_entries_removed, 1);
+        assert!(store.verify().unwrap().problems.is_empty());
+        assert_eq!(
+            store.events_since(at).count(),
+            1,
+            "visible to time scans again"
+        );
     }
 }

@@ -43,7 +43,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use thiserror::Error;
 
 pub use audit::AuditEntry;
-pub use backup::{BackupReport, VerifyReport};
+pub use backup::{BackupReport, RepairReport, VerifyReport};
 pub use commit::GroupCommit;
 pub use customers::IdentityKey;
 pub use events::NewEvent;
