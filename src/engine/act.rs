@@ -18,6 +18,11 @@ const POLICY_WORDS: &[&str] = &[
     "policy",
     "how long",
     "how many days",
+    // A refund already on its way is a question about its status.
+    "waiting for",
+    "expect a",
+    "haven't received",
+    "not received",
     "which cases",
     "what cases",
     "which situations",

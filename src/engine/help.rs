@@ -179,7 +179,15 @@ pub fn pick(help: &HelpCentre, parse: &Parse, text: &str) -> HelpPick {
 
 /// Intents whose own answer beats an article when the classifier is sure of them: small
 /// talk, yes/no, asking for a person, and questions answered from the customer's orders.
-fn intent_first(intent: Intent) -> bool {
+fn intent_first(intent: Intent, text: &str) -> bool {
+    // "Cancel the newsletter" is about emails, never the subscription plan.
+    if intent == Intent::CancelSubscription
+        && ["newsletter", "mailing list", "emails", "通讯", "邮件"]
+            .iter()
+            .any(|w| text.contains(w))
+    {
+        return false;
+    }
     matches!(
         intent,
         Intent::Greeting
@@ -208,7 +216,7 @@ pub fn answer(turn: &CustomerTurn<'_>, decision: &mut Decision) -> bool {
         HelpPick::Answer(parts) => {
             let best = parts.iter().map(|p| p.score).fold(0.0, f32::max);
             if let Some((intent, p)) = confident
-                && intent_first(intent)
+                && intent_first(intent, &parse.normalized)
                 && p >= best
             {
                 return false;
