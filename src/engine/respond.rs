@@ -220,6 +220,25 @@ fn helpful_answer(turn: &CustomerTurn<'_>) -> Option<bool> {
     if !matches!(turn.conversation.state, DialogueState::AskedHelpful { .. }) {
         return None;
     }
+    const NOT_HELPED: &[&str] = &[
+        "didn't help",
+        "did not help",
+        "not really",
+        "useless",
+        "not helpful",
+        "没用",
+        "没有用",
+        "没帮助",
+        "没有帮助",
+        "不管用",
+    ];
+    const HELPED: &[&str] = &["that helped", "helpful", "有帮助", "有用", "解决了"];
+    if NOT_HELPED.iter().any(|p| text.contains(p)) {
+        return Some(false);
+    }
+    if HELPED.iter().any(|p| text.contains(p)) {
+        return Some(true);
+    }
     match turn.parse.intent() {
         Some(Intent::Affirm | Intent::Thanks | Intent::Praise) => Some(true),
         Some(Intent::Deny) => Some(false),

@@ -262,3 +262,34 @@ async fn a_manager_sees_the_gaps_in_chat() {
         agent.messages[0].text
     );
 }
+
+#[tokio::test]
+async fn did_this_help_is_answered_in_words_in_both_languages() {
+    let h = Harness::new();
+    check(
+        &h,
+        vec![
+            turn(
+                Who::Customer(44),
+                "运费是多少？",
+                vec![Says(Reply::AskHelpful.render(Language::Zh))],
+            ),
+            turn(
+                Who::Customer(44),
+                "没用",
+                vec![Says(Reply::NotHelpedOfferHuman.render(Language::Zh))],
+            ),
+            turn(
+                Who::Customer(43),
+                "do you accept paypal?",
+                vec![Says(Reply::AskHelpful.render(Language::En))],
+            ),
+            turn(
+                Who::Customer(43),
+                "that was helpful, thanks",
+                vec![Says(Reply::GladItHelped.render(Language::En))],
+            ),
+        ],
+    )
+    .await;
+}
