@@ -36,6 +36,15 @@ impl Default for ImportLimits {
     }
 }
 
+/// An amount as people read it: `1e308`, not 309 digits.
+fn readable(amount: f64) -> String {
+    if amount.abs() >= 1e12 {
+        format!("{amount:e}")
+    } else {
+        format!("{amount}")
+    }
+}
+
 /// A broken bound: the column and the reason.
 pub(super) type Broken = (String, String);
 
@@ -113,8 +122,9 @@ impl ImportLimits {
             return Err(broken(
                 column,
                 format!(
-                    "{amount} is larger than {} (import.max_amount)",
-                    self.max_amount
+                    "{} is larger than {} (import.max_amount)",
+                    readable(amount),
+                    readable(self.max_amount)
                 ),
             ));
         }
