@@ -117,6 +117,8 @@ pub struct Running {
     adapters: JoinSet<Result<(), RunError>>,
     telegram: Option<Lanes<TelegramInbound>>,
     discord: Option<Lanes<DiscordInbound>>,
+    http_addr: Option<std::net::SocketAddr>,
+    webhook_addr: Option<std::net::SocketAddr>,
 }
 
 /// Starts every enabled channel. Fails at once when a token is missing; a refused token is
@@ -155,6 +157,8 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|source| RunError::Http { addr, source })?;
+            // Port 0 asks the system for a free port; the real one is what callers need.
+            let addr = listener.local_addr().unwrap_or(addr);
             Some((addr, listener, tokens))
         }
         false => None,
@@ -198,6 +202,13 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
     let (stop, _) = watch::channel(false);
     let mut adapters = JoinSet::new();
 
+    let webhook = match (&bot, channels.telegram.mode) {
+        (Some(_), TelegramMode::Webhook) => {
+            Some(telegram::webhook_listener(&channels.telegram).await?)
+        }
+        _ => None,
+    };
+    let webhook_addr = webhook.as_ref().and_then(|l| l.local_addr().ok());
     let telegram_lanes = match (bot, telegram_token) {
         (Some(bot), Some(token)) => {
             let lanes = telegram::inbound_lanes(bot.clone(), engine.clone(), router.clone());
@@ -211,8 +222,8 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
                     prepared = telegram::prepare(&bot, &staff) => prepared?,
                     _ = stopped(&mut shutdown) => return Ok(()),
                 }
-                match settings.mode {
-                    TelegramMode::Polling => {
+                match webhook {
+                    None => {
                         telegram::poll(
                             bot,
                             engine,
@@ -222,9 +233,11 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
                         )
                         .await?;
                     }
-                    TelegramMode::Webhook => {
-                        telegram::webhook(bot, &token, engine, task_lanes, &settings, shutdown)
-                            .await?;
+                    Some(listener) => {
+                        telegram::webhook(
+                            bot, &token, engine, task_lanes, &settings, listener, shutdown,
+                        )
+                        .await?;
                     }
                 }
                 Ok(())
@@ -277,6 +290,7 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
             Ok(())
         });
     }
+    let http_addr = http.as_ref().map(|(addr, _, _)| *addr);
     if let Some((addr, listener, tokens)) = http {
         let state = crate::api::ApiState::new(engine.clone(), tokens)
             .with_delivery(router.clone(), mailbox);
@@ -296,6 +310,8 @@ pub async fn start(engine: Engine, secrets: &Secrets) -> Result<Running, RunErro
         adapters,
         telegram: telegram_lanes,
         discord: discord_lanes,
+        http_addr,
+        webhook_addr,
     })
 }
 
@@ -303,6 +319,16 @@ impl Running {
     /// Posts to any chat on any running channel (the daily digest's way in).
     pub fn router(&self) -> &Router {
         &self.router
+    }
+
+    /// Where the HTTP API listens (the port the system chose when `bind` asked for port 0).
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.http_addr
+    }
+
+    /// Where the Telegram webhook listens, in webhook mode.
+    pub fn webhook_addr(&self) -> Option<std::net::SocketAddr> {
+        self.webhook_addr
     }
 
     /// Serves until `shutdown` completes (or an adapter fails), then shuts down gracefully.

@@ -502,16 +502,11 @@ fn webhook_secret(token: &str) -> String {
     digest.iter().take(24).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Serves the webhook until `shutdown`; registers it with `setWebhook` first.
-pub async fn webhook(
-    bot: Bot,
-    token: &str,
-    engine: Engine,
-    lanes: Lanes<TelegramInbound>,
+/// Binds `webhook_listen` (port 0 lets the system choose). Done before the adapter starts,
+/// so a busy or malformed address is a clean start-up error.
+pub async fn webhook_listener(
     settings: &TelegramSettings,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<(), TelegramError> {
-    use axum::http::{HeaderMap, StatusCode};
+) -> Result<tokio::net::TcpListener, TelegramError> {
     let addr: SocketAddr =
         settings
             .webhook_listen
@@ -519,15 +514,32 @@ pub async fn webhook(
             .map_err(|_| TelegramError::BadListen {
                 addr: settings.webhook_listen.clone(),
             })?;
-    let url = url::Url::parse(&settings.webhook_url).map_err(|_| TelegramError::BadWebhookUrl {
-        url: settings.webhook_url.clone(),
-    })?;
-    let listener = tokio::net::TcpListener::bind(addr)
+    tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| TelegramError::Listen {
             addr: addr.to_string(),
             source,
-        })?;
+        })
+}
+
+/// Serves the webhook on `listener` until `shutdown`; registers it with `setWebhook` first.
+pub async fn webhook(
+    bot: Bot,
+    token: &str,
+    engine: Engine,
+    lanes: Lanes<TelegramInbound>,
+    settings: &TelegramSettings,
+    listener: tokio::net::TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), TelegramError> {
+    use axum::http::{HeaderMap, StatusCode};
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| settings.webhook_listen.clone());
+    let url = url::Url::parse(&settings.webhook_url).map_err(|_| TelegramError::BadWebhookUrl {
+        url: settings.webhook_url.clone(),
+    })?;
     let secret = Arc::new(webhook_secret(token));
     bot.set_webhook(url)
         .secret_token(secret.as_str().to_owned())
@@ -567,10 +579,7 @@ pub async fn webhook(
             stopped(&mut shutdown).await;
         })
         .await
-        .map_err(|source| TelegramError::Listen {
-            addr: addr.to_string(),
-            source,
-        })
+        .map_err(|source| TelegramError::Listen { addr, source })
 }
 
 /// One Bot API request's worth of an [`Outbound`].

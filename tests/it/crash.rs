@@ -170,6 +170,50 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Starts `crmbot run` serving HTTP on a free port and waits until it answers. The port is
+/// only free when chosen: another test may take it while the debug build trains its
+/// classifier, and then this process exits with "address in use" — so it tries another.
+async fn start_serving(
+    store: &std::path::Path,
+    dir: &std::path::Path,
+    client: &reqwest::Client,
+    round: u64,
+) -> (std::process::Child, String) {
+    for _attempt in 0..5 {
+        let port = free_port();
+        let config = http_only_config(dir, port);
+        let mut child = crmbot(store)
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .env("CRMBOT_API_TOKENS", "s3cret")
+            .env_remove("TELOXIDE_TOKEN")
+            .env_remove("DISCORD_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        // An unoptimised build trains the intent classifier for a few seconds at start.
+        for _ in 0..3000 {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                // Answered by this process, not by whoever else holds the port.
+                if child.try_wait().unwrap().is_none() {
+                    return (child, base);
+                }
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("round {round}: crmbot run did not start serving after 5 ports");
+}
+
 /// 50 rounds of `crmbot run` killed with SIGKILL while HTTP ingest and HTTP chat arrive
 /// together: every event and message the API acknowledged is stored exactly once, and
 /// `verify` finds nothing wrong.
@@ -184,30 +228,7 @@ async fn fifty_kills_during_http_ingest_and_chat_lose_no_acknowledged_write() {
         .unwrap();
     let (mut orders, mut messages) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        let port = free_port();
-        let config = http_only_config(dir.path(), port);
-        let mut child = crmbot(&store)
-            .arg("--config")
-            .arg(&config)
-            .arg("run")
-            .env("CRMBOT_API_TOKENS", "s3cret")
-            .env_remove("TELOXIDE_TOKEN")
-            .env_remove("DISCORD_TOKEN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        // An unoptimised build trains the intent classifier for a few seconds at start.
-        let mut up = false;
-        for _ in 0..3000 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                up = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(up, "round {round}: crmbot run did not start serving");
+        let (mut child, base) = start_serving(&store, dir.path(), &client, round).await;
         // Ingest and chat at once; the process dies after a varying number of requests,
         // with requests in flight.
         let budget = 4 + round % 7;

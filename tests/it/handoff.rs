@@ -549,17 +549,13 @@ mod platforms {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_same_webhook_update_twice_is_answered_once_also_after_a_restart() {
         let fake = FakeTelegram::start().await;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let url = fake.url.clone();
         let configure = move |s: &mut crmbot::config::Settings| {
             s.channels.telegram.enabled = true;
             s.channels.telegram.api_url = url.clone();
             s.channels.telegram.mode = crmbot::config::TelegramMode::Webhook;
-            s.channels.telegram.webhook_listen = format!("127.0.0.1:{port}");
+            // Port 0: the system picks a free port on each start.
+            s.channels.telegram.webhook_listen = "127.0.0.1:0".into();
             s.channels.telegram.webhook_url = "https://bot.example.com/telegram".into();
         };
         let (_dir, store, engine) = fakes::engine(configure.clone());
@@ -568,9 +564,9 @@ mod platforms {
             "date": 1_790_000_000, "chat": crate::fakes::telegram::private(9100),
             "from": {"id": 9100, "is_bot": false, "first_name": "Wes"}, "text": "hi"}});
         let client = reqwest::Client::new();
-        let endpoint = format!("http://127.0.0.1:{port}/telegram");
-        let deliver = |secret: String| {
-            let (client, endpoint, update) = (client.clone(), endpoint.clone(), update.clone());
+        let deliver = |running: &Running, secret: String| {
+            let endpoint = format!("http://{}/telegram", running.webhook_addr.unwrap());
+            let (client, update) = (client.clone(), update.clone());
             async move {
                 let posted = client
                     .post(&endpoint)
@@ -588,9 +584,9 @@ mod platforms {
             .await
             .field("secret_token")
             .unwrap();
-        deliver(secret.clone()).await;
+        deliver(&running, secret.clone()).await;
         fake.wait_for("sendmessage", &["9100"], LIMIT).await;
-        deliver(secret.clone()).await;
+        deliver(&running, secret.clone()).await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         running.stop().await;
         assert_eq!(fake.calls("sendmessage").len(), 1, "answered once");
@@ -602,7 +598,7 @@ mod platforms {
         fake.wait_for("setwebhook", &["bot.example.com"], LIMIT)
             .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        deliver(secret).await;
+        deliver(&running, secret).await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         running.stop().await;
         assert_eq!(fake.calls("sendmessage").len(), 1, "still answered once");

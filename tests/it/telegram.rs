@@ -163,17 +163,12 @@ async fn a_429_delays_the_message_and_does_not_drop_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_mode_registers_the_webhook_and_answers_what_telegram_posts() {
     let fake = FakeTelegram::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let url = fake.url.clone();
     let (_dir, _store, engine) = fakes::engine(|s| {
         s.channels.telegram.enabled = true;
         s.channels.telegram.api_url = url;
         s.channels.telegram.mode = crmbot::config::TelegramMode::Webhook;
-        s.channels.telegram.webhook_listen = format!("127.0.0.1:{port}");
+        s.channels.telegram.webhook_listen = "127.0.0.1:0".into();
         s.channels.telegram.webhook_url = "https://bot.example.com/telegram".into();
     });
     let running = Running::start(engine, secrets()).await;
@@ -188,7 +183,7 @@ async fn webhook_mode_registers_the_webhook_and_answers_what_telegram_posts() {
         "chat": crate::fakes::telegram::private(9100),
         "from": {"id": 9100, "is_bot": false, "first_name": "Wes"}, "text": "hi"}});
     let client = reqwest::Client::new();
-    let endpoint = format!("http://127.0.0.1:{port}/telegram");
+    let endpoint = format!("http://{}/telegram", running.webhook_addr.unwrap());
     let forged = client.post(&endpoint).json(&update).send().await.unwrap();
     assert_eq!(
         forged.status(),
@@ -396,18 +391,16 @@ async fn queued_alerts_in_the_store_outbox_reach_telegram() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_serves_the_http_api_when_enabled() {
     let fake = FakeTelegram::start().await;
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
     let url = fake.url.clone();
     let (_dir, _store, engine) = fakes::engine(|s| {
         s.channels.telegram.enabled = true;
         s.channels.telegram.api_url = url;
         s.http.enabled = true;
-        s.http.bind = addr;
+        // Port 0: the system picks a free port, so no other test can take it first.
+        s.http.bind = "127.0.0.1:0".parse().unwrap();
     });
     let running = Running::start(engine, secrets()).await;
+    let addr = running.http_addr.expect("the HTTP API is enabled");
     let health = reqwest::get(format!("http://{addr}/healthz"))
         .await
         .unwrap();

@@ -112,6 +112,10 @@ pub fn engine(
 /// A running `crmbot run` (library) with an explicit shutdown switch.
 pub struct Running {
     pub router: crmbot::channels::router::Router,
+    /// Where the HTTP API listens, when enabled.
+    pub http_addr: Option<std::net::SocketAddr>,
+    /// Where the Telegram webhook listens, in webhook mode.
+    pub webhook_addr: Option<std::net::SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), crmbot::runner::RunError>>>,
 }
@@ -123,12 +127,16 @@ impl Running {
     ) -> Running {
         let running = crmbot::runner::start(engine, &secrets).await.unwrap();
         let router = running.router().clone();
+        let http_addr = running.http_addr();
+        let webhook_addr = running.webhook_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(running.run_until(async {
             let _ = stopped.await;
         }));
         Running {
             router,
+            http_addr,
+            webhook_addr,
             stop: Some(stop),
             task: Some(task),
         }
