@@ -301,6 +301,9 @@ enum EvalWhat {
         /// Which answers are on topic per label (TOML `[map] label = ["article:id", ...]`).
         #[arg(long, default_value = "intents/eval/bitext_map.toml")]
         map: PathBuf,
+        /// How many failed questions to show per label.
+        #[arg(long, default_value_t = 3)]
+        examples: usize,
         #[arg(long)]
         json: bool,
     },
@@ -1153,9 +1156,15 @@ fn eval_cmd(settings: Settings, what: EvalWhat) -> Result<()> {
             eval::eval_rules(&baskets, min_support, min_confidence)?,
             json,
         ),
-        EvalWhat::Support { data, map, json } => {
-            show(crmbot::support_eval::run(&settings, &data, &map)?, json)
-        }
+        EvalWhat::Support {
+            data,
+            map,
+            examples,
+            json,
+        } => show(
+            crmbot::support_eval::run(&settings, &data, &map, examples)?,
+            json,
+        ),
         EvalWhat::Segments { transactions, json } => {
             show(eval::eval_segments(&transactions)?, json)
         }

@@ -124,7 +124,6 @@ impl std::fmt::Display for SupportReport {
 /// Demo customers the questions are spread over.
 const CUSTOMERS: u32 = 300;
 /// Worst examples kept per label.
-const WORST_PER_LABEL: usize = 3;
 
 fn read_map(path: &Path) -> Result<BTreeMap<String, Vec<String>>, SupportEvalError> {
     let err = |problem: String| SupportEvalError::File {
@@ -141,6 +140,7 @@ pub fn run(
     settings: &Settings,
     data: &Path,
     map_path: &Path,
+    examples_per_label: usize,
 ) -> Result<SupportReport, SupportEvalError> {
     let rows = crate::nlu::eval::read_labelled_csv(data)?;
     let map = read_map(map_path)?;
@@ -199,7 +199,9 @@ pub fn run(
             .or_default()
             .add(verdict);
         let kept = report.worst.iter().filter(|e| &e.label == label).count();
-        if matches!(verdict, Verdict::OffTopic | Verdict::NotUnderstood) && kept < WORST_PER_LABEL {
+        if matches!(verdict, Verdict::OffTopic | Verdict::NotUnderstood)
+            && kept < examples_per_label
+        {
             report.worst.push(Example {
                 label: label.clone(),
                 text: text.clone(),

@@ -184,6 +184,7 @@ pub fn english(text: &str, out: &mut Vec<String>) {
         if EN_STOP.contains(&word.as_str()) || word.chars().all(|c| c.is_ascii_digit()) {
             continue;
         }
+        let word = crate::nlu::synonyms::canonical(&word).map_or(word, str::to_owned);
         out.push(stem(&word));
     }
 }

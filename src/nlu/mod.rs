@@ -12,6 +12,7 @@ mod error;
 pub mod eval;
 mod intents_file;
 pub mod mlp;
+pub mod synonyms;
 pub mod text;
 
 use std::collections::BTreeMap;
