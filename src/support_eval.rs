@@ -123,8 +123,6 @@ impl std::fmt::Display for SupportReport {
 
 /// Demo customers the questions are spread over.
 const CUSTOMERS: u32 = 300;
-/// Worst examples kept per label.
-
 fn read_map(path: &Path) -> Result<BTreeMap<String, Vec<String>>, SupportEvalError> {
     let err = |problem: String| SupportEvalError::File {
         path: path.to_path_buf(),
