@@ -123,6 +123,7 @@ impl std::fmt::Display for SupportReport {
 
 /// Demo customers the questions are spread over.
 const CUSTOMERS: u32 = 300;
+
 fn read_map(path: &Path) -> Result<BTreeMap<String, Vec<String>>, SupportEvalError> {
     let err = |problem: String| SupportEvalError::File {
         path: path.to_path_buf(),
