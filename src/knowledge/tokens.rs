@@ -176,15 +176,15 @@ const ZH_STOP: &[&str] = &[
 
 /// English terms of a normalized (lowercase) text.
 pub fn english(text: &str, out: &mut Vec<String>) {
-    for word in text
+    let words: Vec<String> = text
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
         .map(|w| w.replace('\'', ""))
         .filter(|w| !w.is_empty())
-    {
+        .collect();
+    for word in crate::nlu::synonyms::fold(words) {
         if EN_STOP.contains(&word.as_str()) || word.chars().all(|c| c.is_ascii_digit()) {
             continue;
         }
-        let word = crate::nlu::synonyms::canonical(&word).map_or(word, str::to_owned);
         out.push(stem(&word));
     }
 }

@@ -288,16 +288,7 @@ pub fn features(text: &str, lang: Language, out: &mut Vec<u64>) {
 /// [`features`] with explicit options for the English (Latin) part.
 pub fn features_with(text: &str, lang: Language, opts: &FeatureOptions, out: &mut Vec<u64>) {
     match lang {
-        Language::En => {
-            let tokens: Vec<String> = words(text)
-                .into_iter()
-                .map(|w| match super::synonyms::canonical(&w) {
-                    Some(c) => c.to_owned(),
-                    None => w,
-                })
-                .collect();
-            english_features(&tokens, out, opts)
-        }
+        Language::En => english_features(&super::synonyms::fold(words(text)), out, opts),
         Language::Zh => {
             // Han characters and their bigrams.
             let mut prev: Option<char> = None;
